@@ -1,0 +1,32 @@
+import { resolve } from 'node:path'
+import { loadConfig } from '../config/load.js'
+import { type FileError, FileErrors, formatFileError } from '../core/file-errors.js'
+import { loadCatalog } from '../devices/catalog.js'
+import { configPathFrom, parseCommonArgs } from './args.js'
+
+/** Extra validators (rules, registry, ...) register here; each returns every error it finds. */
+export const checkers: ((config: ReturnType<typeof loadConfig>['config'], baseDir: string) => FileError[])[] =
+  [(config, baseDir) => loadCatalog(resolve(baseDir, config.catalog)).errors]
+
+export async function runCheck(argv: string[]): Promise<number> {
+  const { values } = parseCommonArgs(argv)
+  const file = configPathFrom(values)
+  let config: ReturnType<typeof loadConfig>['config']
+  try {
+    config = loadConfig(file).config
+  } catch (err) {
+    if (err instanceof FileErrors) {
+      process.stderr.write(`${err.message}\n`)
+      return 1
+    }
+    throw err
+  }
+  const errors = checkers.flatMap((check) => check(config, process.cwd()))
+  for (const e of errors) process.stderr.write(`${formatFileError(e)}\n`)
+  if (errors.length) {
+    process.stderr.write(`${errors.length} error(s)\n`)
+    return 1
+  }
+  process.stdout.write(`${file}: ok\n`)
+  return 0
+}

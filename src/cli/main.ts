@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs'
+import { runCheck } from './check.js'
+import { runGateway } from './run.js'
+
+const HELP = `tidegate — IoT edge gateway
+
+Usage:
+  tidegate run   [--config FILE]   start the gateway (default config: config/gateway.yaml)
+  tidegate check [--config FILE]   validate config, device catalog and rules; exit 1 listing every error
+  tidegate --help | --version
+
+The config path may also come from TIDEGATE_CONFIG. Any config value can be overridden with
+TIDEGATE_<SECTION>__<KEY>=value (see docs/config.md).
+`
+
+/** package.json sits two levels up from src/cli, three from dist/src/cli. */
+function version(): string {
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      return (
+        JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name: string; version: string }
+      ).version
+    } catch {
+      // try the next layout
+    }
+  }
+  return 'unknown'
+}
+
+/** Subcommands register here: name → handler(argv) returning an exit code. */
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  run: runGateway,
+  check: runCheck,
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(HELP)
+    return 0
+  }
+  if (command === '--version' || command === '-v') {
+    process.stdout.write(`${readVersion()}\n`)
+    return 0
+  }
+  const handler = commands[command]
+  if (!handler) {
+    process.stderr.write(`unknown command "${command}"\n\n${HELP}`)
+    return 2
+  }
+  return handler(rest)
+}
+
+function readVersion(): string {
+  return version()
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`)
+    process.exitCode = 1
+  },
+)

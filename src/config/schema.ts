@@ -1,0 +1,95 @@
+import { type Static, Type } from '@sinclair/typebox'
+import { Duration } from '../core/duration.js'
+
+/**
+ * The gateway config: this schema is the single source of its type, defaults and validation.
+ * Each section is its own schema so a feature owns its keys; docs/config.md describes them.
+ */
+
+export const ListenerSchema = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1', description: 'address to bind; 0.0.0.0 for all interfaces' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883, description: '0 picks a free port' }),
+  },
+  { additionalProperties: false },
+)
+
+export const MqttSchema = Type.Object(
+  {
+    // Secure by default: loopback only unless the config names other listeners.
+    listeners: Type.Array(ListenerSchema, { default: [{ host: '127.0.0.1', port: 1883 }], minItems: 1 }),
+    maxPacketBytes: Type.Integer({
+      minimum: 1024,
+      default: 262_144,
+      description: 'largest MQTT packet accepted',
+    }),
+    connectTimeout: Duration({ default: '30s' }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+export const InfluxSchema = Type.Object(
+  {
+    url: Type.String({ default: 'http://127.0.0.1:8086', description: 'InfluxDB 1.x HTTP API base URL' }),
+    database: Type.String({ default: 'tidegate', minLength: 1 }),
+    retentionPolicy: Type.Optional(Type.String()),
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    batchSize: Type.Integer({
+      minimum: 1,
+      maximum: 100_000,
+      default: 5000,
+      description: 'lines per write request',
+    }),
+    flushInterval: Duration({ default: '1s', description: 'longest a point waits before a write' }),
+    createDatabase: Type.Boolean({ default: true }),
+    timeout: Duration({ default: '10s' }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+export const HttpSchema = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+export const LogSchema = Type.Object(
+  {
+    level: Type.Union(
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+      { default: 'info' },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+export const IngestSchema = Type.Object(
+  {
+    deviceTopicPrefix: Type.String({
+      default: 'devices/',
+      description: 'publishes under this prefix that match no device type are dead-lettered (no_type)',
+    }),
+    deadLetterLogPerMinute: Type.Integer({ minimum: 0, default: 20 }),
+  },
+  { additionalProperties: false, default: {} },
+)
+
+export const GatewayConfigSchema = Type.Object(
+  {
+    version: Type.Literal(1, { default: 1 }),
+    mqtt: MqttSchema,
+    influx: InfluxSchema,
+    catalog: Type.String({ default: './devices', description: 'folder of device type files' }),
+    rules: Type.String({ default: './rules', description: 'folder of rule files' }),
+    http: HttpSchema,
+    dataDir: Type.String({ default: './data', description: 'folder for the outbox, journal and state' }),
+    log: LogSchema,
+    ingest: IngestSchema,
+  },
+  { additionalProperties: false },
+)
+
+export type GatewayConfig = Static<typeof GatewayConfigSchema>

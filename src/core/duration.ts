@@ -1,0 +1,20 @@
+import { Type } from '@sinclair/typebox'
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/
+
+/** A duration in operator files: `250ms`, `10s`, `5m`, `2h`, `7d`, or a number of milliseconds. */
+export function Duration(options: { default?: string | number; description?: string } = {}) {
+  return Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: DURATION_RE.source })], {
+    description: 'duration: 250ms, 10s, 5m, 2h, 7d, or milliseconds',
+    ...options,
+  })
+}
+
+/** Milliseconds of a duration that already passed schema validation. */
+export function toMs(d: number | string): number {
+  if (typeof d === 'number') return d
+  const m = DURATION_RE.exec(d)
+  if (!m) throw new Error(`invalid duration "${d}"`)
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS])
+}

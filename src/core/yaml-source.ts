@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs'
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml'
+import type { FileError } from './file-errors.js'
+
+/** A parsed YAML file that can tell where any path in it came from. */
+export interface YamlSource {
+  file: string
+  value: unknown
+  /** Line and column (1-based) of the node at `path`, or of its closest existing parent. */
+  locate(path: readonly (string | number)[]): { line: number; col: number }
+  /** Syntax errors; when non-empty, `value` must not be used. */
+  errors: FileError[]
+}
+
+export function parseYamlFile(file: string): YamlSource {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    const message = `cannot read file: ${(err as Error).message}`
+    return {
+      file,
+      value: undefined,
+      locate: () => ({ line: 0, col: 0 }),
+      errors: [{ file, line: 0, col: 0, path: '', message }],
+    }
+  }
+  return parseYamlText(text, file)
+}
+
+export function parseYamlText(text: string, file: string): YamlSource {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  const at = (offset: number) => {
+    const pos = lineCounter.linePos(offset)
+    return { line: pos.line, col: pos.col }
+  }
+  const errors: FileError[] = doc.errors.map((e) => ({
+    file,
+    ...at(e.pos[0]),
+    path: '',
+    message: e.message.split('\n')[0] ?? e.message,
+  }))
+  const locate = (path: readonly (string | number)[]) => {
+    let node: unknown = doc.contents
+    let best = node as Node | null
+    for (const key of path) {
+      if (isMap(node)) {
+        const pair = node.items.find(
+          (p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(key),
+        )
+        if (!pair) break
+        // Point at the key when the value is missing, else at the value.
+        node = pair.value ?? pair.key
+        best = (pair.value as Node | null) ?? (pair.key as Node)
+      } else if (isSeq(node)) {
+        const item = node.items[Number(key)]
+        if (item === undefined) break
+        node = item
+        best = item as Node
+      } else break
+    }
+    const range = best?.range
+    return range ? at(range[0]) : { line: 1, col: 1 }
+  }
+  return { file, value: errors.length ? undefined : doc.toJS({ maxAliasCount: 100 }), locate, errors }
+}
