@@ -1,18 +1,20 @@
 import { resolve } from 'node:path'
 import { Subject } from 'rxjs'
 import { Broker, type BrokerHooks } from './broker/broker.js'
+import { DirectCommandDispatcher } from './commands/direct-dispatcher.js'
 import type { GatewayConfig } from './config/schema.js'
 import { toMs } from './core/duration.js'
 import type { Event } from './core/event.js'
 import { formatFileError } from './core/file-errors.js'
-import { type Catalog, loadCatalog } from './devices/catalog.js'
+import { loadCatalog } from './devices/catalog.js'
+import type { Extension, ExtensionFactory, GatewayContext } from './extension.js'
+import { extensionFactories } from './extensions.js'
 import { DeadLetters } from './ingest/dead-letters.js'
 import { createMqttIngestHook } from './ingest/mqtt-ingest.js'
 import { Normalizer } from './ingest/normalize.js'
 import { HttpServer } from './observability/http-server.js'
 import { type Logger, RateLimitedLog } from './observability/logger.js'
 import { BatchingInfluxWriter } from './sinks/influx/batching-writer.js'
-import { EventPointMapper } from './sinks/influx/event-point.js'
 import { InfluxHttpClient } from './sinks/influx/http-client.js'
 import type { PointSink } from './sinks/sink.js'
 
@@ -21,10 +23,12 @@ export interface GatewayOptions {
   logger: Logger
   /** Folder that relative paths in the config resolve against (default: the working directory). */
   baseDir?: string
+  /** Features to run (default: all of `src/extensions.ts`). */
+  extensions?: ExtensionFactory[]
 }
 
 /**
- * The composition root: wires config → broker → ingest → event stream → sinks once.
+ * The composition root: wires config → broker → ingest → event stream → extensions → sinks once.
  * Tests build the same Gateway with their own config.
  */
 export class Gateway {
@@ -34,19 +38,21 @@ export class Gateway {
   readonly influx: InfluxHttpClient
   readonly sink: PointSink
   readonly deadLetters: DeadLetters
-  catalog!: Catalog
-  private normalizer!: Normalizer
-  private mapper!: EventPointMapper
+  /** Set by start(); features reach the shared parts through it. */
+  context!: GatewayContext
+  private running: Extension[] = []
   private started = false
-  private ingestPublish: BrokerHooks['authorizePublish'] & {} = (_c, _p, done) => done(null)
+  private ingestPublish: NonNullable<BrokerHooks['authorizePublish']> = (_c, _p, done) => done(null)
   private readonly logger: Logger
   private readonly config: Readonly<GatewayConfig>
   private readonly baseDir: string
+  private readonly factories: ExtensionFactory[]
 
   constructor(options: GatewayOptions) {
     this.config = options.config
     this.logger = options.logger
     this.baseDir = options.baseDir ?? process.cwd()
+    this.factories = options.extensions ?? extensionFactories
     const c = this.config
     this.influx = new InfluxHttpClient({
       url: c.influx.url.replace(/\/$/, ''),
@@ -84,36 +90,71 @@ export class Gateway {
 
   async start(): Promise<void> {
     const { catalog, errors } = loadCatalog(this.path(this.config.catalog))
+    // A bad device file is reported and left out; the other types keep working.
     for (const e of errors)
       this.logger.error({ file: e.file, line: e.line }, `device catalog: ${formatFileError(e)}`)
-    this.catalog = catalog
-    this.normalizer = new Normalizer(catalog, { deviceTopicPrefix: this.config.ingest.deviceTopicPrefix })
-    this.mapper = new EventPointMapper(catalog.types)
-    this.ingestPublish = createMqttIngestHook({
-      normalizer: this.normalizer,
+    const normalizer = new Normalizer(catalog, { deviceTopicPrefix: this.config.ingest.deviceTopicPrefix })
+    const ctx: GatewayContext = {
+      config: this.config,
+      logger: this.logger,
+      path: (p) => this.path(p),
+      events: this.events,
+      broker: this.broker,
+      sink: this.sink,
       deadLetters: this.deadLetters,
-      emit: (event) => this.events.next(event),
+      http: this.http,
+      catalog,
+      normalizer,
+      ingestGates: [],
+      commands: new DirectCommandDispatcher(this.broker, this.logger),
+      services: new Map(),
+    }
+    this.context = ctx
+    const extensions = this.factories.map((f) => f(ctx)).filter((e): e is Extension => e !== null)
+    this.ingestPublish = createMqttIngestHook({
+      normalizer,
+      deadLetters: this.deadLetters,
+      emit: (event) => this.emit(event),
       whenAccepted: (cb) => this.sink.whenAccepted(cb),
     })
-    this.events.subscribe((event) => {
-      const line = this.mapper.toLine(event)
-      if (line !== null) this.sink.write(line, 'telemetry')
-    })
     await this.sink.start()
+    for (const ext of extensions) {
+      await ext.start()
+      this.running.push(ext)
+    }
     await this.broker.start()
     await this.http.start()
     this.started = true
     this.logger.info(
-      { mqtt: this.broker.listeners, http: this.http.address, types: [...catalog.types.keys()] },
+      {
+        mqtt: this.broker.listeners,
+        http: this.http.address,
+        types: [...catalog.types.keys()],
+        extensions: extensions.map((e) => e.name),
+      },
       'tidegate listening',
     )
   }
 
-  /** Graceful stop: no new input, then flush what is pending within the deadline. */
+  /** Runs the ingest gates, then hands the event to every subscriber. Sources (MQTT, serial) call this. */
+  emit(event: Event): void {
+    for (const gate of this.context.ingestGates) if (!gate(event)) return
+    this.events.next(event)
+  }
+
+  /** Graceful stop: no new input, features stop in reverse, then flush what is pending within the deadline. */
   async stop(deadlineMs = 10_000): Promise<void> {
     if (!this.started) return
     this.started = false
     await this.broker.stop()
+    for (const ext of this.running.reverse()) {
+      try {
+        await ext.stop()
+      } catch (err) {
+        this.logger.error({ err: (err as Error).message, extension: ext.name }, 'extension failed to stop')
+      }
+    }
+    this.running = []
     this.events.complete()
     await this.sink.close(deadlineMs)
     await this.http.stop()

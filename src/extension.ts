@@ -1,0 +1,51 @@
+import type { Subject } from 'rxjs'
+import type { Broker } from './broker/broker.js'
+import type { GatewayConfig } from './config/schema.js'
+import type { CommandDispatcher } from './core/command.js'
+import type { Event } from './core/event.js'
+import type { Catalog } from './devices/catalog.js'
+import type { DeadLetters } from './ingest/dead-letters.js'
+import type { Normalizer } from './ingest/normalize.js'
+import type { HttpServer } from './observability/http-server.js'
+import type { Logger } from './observability/logger.js'
+import type { PointSink } from './sinks/sink.js'
+
+/** Decides whether a valid event goes on (true) or was diverted (false, e.g. a duplicate it dead-lettered). */
+export type EventGate = (event: Event) => boolean
+
+/**
+ * What the composition root shares with features. Features read what they need and register into the
+ * hook lists; nothing here is a module-level singleton.
+ */
+export interface GatewayContext {
+  readonly config: Readonly<GatewayConfig>
+  readonly logger: Logger
+  /** Resolves a config path (catalog, rules, dataDir) against the gateway's base folder. */
+  path(p: string): string
+  /** Every accepted event: telemetry, and other streams (availability, command_timeout, ...). */
+  readonly events: Subject<Event>
+  readonly broker: Broker
+  readonly sink: PointSink
+  readonly deadLetters: DeadLetters
+  readonly http: HttpServer
+  readonly catalog: Catalog
+  readonly normalizer: Normalizer
+  /** Gates run in order on each valid ingested event before it is emitted (dedupe, ordering, skew). */
+  readonly ingestGates: EventGate[]
+  /** Replaceable: the registry feature installs an ack-tracking dispatcher. */
+  commands: CommandDispatcher
+  /** Named read-only views other features (metrics, readiness) may look up. */
+  readonly services: Map<string, unknown>
+}
+
+/**
+ * A feature of the gateway (rules, registry, serial, metrics, journal, ...). The constructor only
+ * assigns; start() does I/O and runs after the sink, before the broker listens; stop() runs in reverse order.
+ */
+export interface Extension {
+  readonly name: string
+  start(): Promise<void>
+  stop(): Promise<void>
+}
+
+export type ExtensionFactory = (ctx: GatewayContext) => Extension | null
