@@ -24,6 +24,8 @@ export interface GatewayContext {
   path(p: string): string
   /** Every accepted event: telemetry, and other streams (availability, command_timeout, ...). */
   readonly events: Subject<Event>
+  /** Sources (serial, internal streams) hand a new event here: ingest gates run, then `events` emits it. */
+  emit(event: Event): void
   readonly broker: Broker
   readonly sink: PointSink
   readonly deadLetters: DeadLetters

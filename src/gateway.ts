@@ -99,6 +99,7 @@ export class Gateway {
       logger: this.logger,
       path: (p) => this.path(p),
       events: this.events,
+      emit: (event) => this.emit(event),
       broker: this.broker,
       sink: this.sink,
       deadLetters: this.deadLetters,
