@@ -119,6 +119,8 @@ export class Gateway {
       whenAccepted: (cb) => this.sink.whenAccepted(cb),
     })
     await this.sink.start()
+    // The broker exists (not yet listening) before features start, so they can subscribe to it.
+    await this.broker.create()
     for (const ext of extensions) {
       await ext.start()
       this.running.push(ext)

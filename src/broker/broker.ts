@@ -48,13 +48,22 @@ export class Broker {
     return this.bound
   }
 
-  async start(): Promise<void> {
+  /**
+   * Creates the Aedes instance without listening, so features can subscribe internally (journal, serial
+   * commands, acks) before the first device connects. start() calls it when needed.
+   */
+  async create(): Promise<void> {
+    if (this.aedes) return
     const options: AedesOptions = { connectTimeout: toMs(this.config.connectTimeout) }
     if (this.hooks.authorizePublish) options.authorizePublish = this.hooks.authorizePublish
     if (this.hooks.authenticate) options.authenticate = this.hooks.authenticate
     if (this.hooks.authorizeSubscribe) options.authorizeSubscribe = this.hooks.authorizeSubscribe
     if (this.hooks.preConnect) options.preConnect = this.hooks.preConnect
     this.aedes = await Aedes.createBroker(options)
+  }
+
+  async start(): Promise<void> {
+    await this.create()
     for (const listener of this.config.listeners) {
       const server = createServer((socket) => {
         this.sockets.add(socket)
