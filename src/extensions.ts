@@ -1,8 +1,12 @@
 import type { ExtensionFactory } from './extension.js'
+import { journalExtension } from './journal/extension.js'
 import { telemetryWriterExtension } from './sinks/influx/telemetry-writer.js'
 
 /**
  * Every feature of the gateway, in start order (stop runs in reverse). A feature adds one line here;
  * a factory returns null when its feature is switched off in the config.
  */
-export const extensionFactories: ExtensionFactory[] = [telemetryWriterExtension]
+export const extensionFactories: ExtensionFactory[] = [
+  telemetryWriterExtension,
+  journalExtension,
+]

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { Duration } from '../core/duration.js'
+import { JournalConfigSchema } from '../journal/config-schema.js'
 
 /**
  * The gateway config: this schema is the single source of its type, defaults and validation.
@@ -88,6 +89,7 @@ export const GatewayConfigSchema = Type.Object(
     dataDir: Type.String({ default: './data', description: 'folder for the outbox, journal and state' }),
     log: LogSchema,
     ingest: IngestSchema,
+    journal: JournalConfigSchema,
   },
   { additionalProperties: false },
 )

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { inject } from 'vitest'
 import { configFromObject } from '../../src/config/load.js'
 import type { GatewayConfig } from '../../src/config/schema.js'
@@ -28,6 +31,8 @@ export async function startTestGateway(overrides: Record<string, unknown> = {}):
     catalog: './devices',
     rules: './rules',
     log: { level: 'silent' },
+    // Each test gateway keeps its durable state (outbox, journal) in its own temp folder.
+    dataDir: mkdtempSync(join(tmpdir(), 'tidegate-test-')),
   }
   const config = configFromObject(merge(base, overrides))
   const gateway = new Gateway({ config, logger: createLogger(config.log.level, false) })

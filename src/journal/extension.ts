@@ -1,0 +1,81 @@
+import { join } from 'node:path'
+import type { AedesPublishPacket } from 'aedes'
+import type { Subscription } from 'rxjs'
+import { toMs } from '../core/duration.js'
+import type { Extension, GatewayContext } from '../extension.js'
+import type { JournalRecord } from './record.js'
+import { JournalWriter } from './writer.js'
+
+/** Broker topics the journal records besides events: alert transitions, commands sent, device acks. */
+const RECORDED_TOPICS: { filter: string; kind: Exclude<JournalRecord['kind'], 'event'> }[] = [
+  { filter: 'alerts/#', kind: 'alert' },
+  { filter: 'devices/+/commands/+', kind: 'command' },
+  { filter: 'devices/+/acks', kind: 'ack' },
+]
+
+function parseJson(payload: Buffer): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'))
+  } catch {
+    return payload.toString('utf8')
+  }
+}
+
+export function journalDir(ctx: Pick<GatewayContext, 'config' | 'path'>): string {
+  return ctx.path(ctx.config.journal.dir ?? join(ctx.config.dataDir, 'journal'))
+}
+
+/** Appends every accepted event, alert transition, command and ack to the journal. */
+export function journalExtension(ctx: GatewayContext): Extension | null {
+  const c = ctx.config.journal
+  if (!c.enabled) return null
+  const writer = new JournalWriter({
+    dir: journalDir(ctx),
+    maxBytes: c.maxBytes,
+    maxAgeMs: toMs(c.maxAge),
+    segmentBytes: c.segmentBytes,
+    segmentAgeMs: toMs(c.segmentAge),
+    flushIntervalMs: toMs(c.flushInterval),
+    fsync: c.fsync,
+  })
+  let subscription: Subscription | null = null
+  const delivers = RECORDED_TOPICS.map(({ filter, kind }) => {
+    const deliver = (packet: AedesPublishPacket, done: () => void) => {
+      const body = parseJson(packet.payload as Buffer)
+      const t = Date.now()
+      const topic = packet.topic
+      if (kind === 'alert') writer.append({ kind, t, topic, alert: body })
+      else if (kind === 'command') writer.append({ kind, t, topic, command: body })
+      else writer.append({ kind, t, topic, ack: body })
+      done()
+    }
+    return { filter, deliver }
+  })
+  ctx.services.set('journal', { stats: () => ({ ...writer.stats }) })
+  return {
+    name: 'journal',
+    async start() {
+      await writer.open()
+      if (writer.stats.tornRecordsRecovered > 0) {
+        ctx.logger.warn({ records: writer.stats.tornRecordsRecovered }, 'journal: torn records after an unclean stop were cut')
+      }
+      subscription = ctx.events.subscribe((event) => writer.append({ kind: 'event', t: event.received, event }))
+      for (const { filter, deliver } of delivers) {
+        await new Promise<void>((resolve) => ctx.broker.instance.subscribe(filter, deliver, () => resolve()))
+      }
+    },
+    async stop() {
+      subscription?.unsubscribe()
+      for (const { filter, deliver } of delivers) {
+        await new Promise<void>((resolve) => {
+          try {
+            ctx.broker.instance.unsubscribe(filter, deliver, () => resolve())
+          } catch {
+            resolve()
+          }
+        })
+      }
+      await writer.close()
+    },
+  }
+}

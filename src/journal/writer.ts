@@ -1,0 +1,183 @@
+import { closeSync, createReadStream, createWriteStream, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { createGzip } from 'node:zlib'
+import { decodeRecord, encodeRecord, type JournalRecord } from './record.js'
+import { listSegments, segmentName } from './segments.js'
+
+export interface JournalWriterOptions {
+  dir: string
+  /** Total bytes of closed segments kept; the oldest go first. */
+  maxBytes: number
+  /** Closed segments older than this (by last write) are deleted. */
+  maxAgeMs: number
+  /** An open segment is closed (and compressed) at this size or age. */
+  segmentBytes: number
+  segmentAgeMs: number
+  /** Buffered records are written at least this often. */
+  flushIntervalMs: number
+  /** fdatasync after each flush: survives power loss, costs throughput. */
+  fsync: boolean
+  now?: () => number
+}
+
+export interface JournalWriterStats {
+  records: number
+  bytesWritten: number
+  segmentsClosed: number
+  segmentsDeleted: number
+  tornRecordsRecovered: number
+  lastError: string | null
+}
+
+/**
+ * Appends records to the open segment. Appends are buffered in memory and written with one write() per
+ * flush, so the hot path only serialises. Closed segments are gzip-compressed off the event loop.
+ */
+export class JournalWriter {
+  private fd: number | null = null
+  private seq = 0
+  private openedAt = 0
+  private segmentBytes = 0
+  private buffer: string[] = []
+  private bufferedBytes = 0
+  private timer: NodeJS.Timeout | null = null
+  private compressing: Promise<void> = Promise.resolve()
+  private readonly now: () => number
+  readonly stats: JournalWriterStats = {
+    records: 0,
+    bytesWritten: 0,
+    segmentsClosed: 0,
+    segmentsDeleted: 0,
+    tornRecordsRecovered: 0,
+    lastError: null,
+  }
+
+  constructor(private readonly options: JournalWriterOptions) {
+    this.now = options.now ?? Date.now
+  }
+
+  /** Recovers what a previous run left (torn tail cut, open segment closed), then opens a new segment. */
+  async open(): Promise<void> {
+    mkdirSync(this.options.dir, { recursive: true })
+    const segments = listSegments(this.options.dir)
+    for (const s of segments.filter((s) => !s.closed)) {
+      this.stats.tornRecordsRecovered += cutTornTail(s.path)
+      this.queueCompression(s.path)
+    }
+    await this.compressing
+    this.seq = segments.reduce((max, s) => Math.max(max, s.seq), 0)
+    this.openSegment()
+    this.timer = setInterval(() => this.tick(), this.options.flushIntervalMs)
+    this.timer.unref()
+  }
+
+  append(record: JournalRecord): void {
+    const line = encodeRecord(record)
+    this.buffer.push(line)
+    this.bufferedBytes += line.length
+    this.stats.records++
+    if (this.bufferedBytes >= 256 * 1024) this.flush()
+  }
+
+  /** Writes buffered records to the open segment. */
+  flush(): void {
+    if (this.fd === null || this.buffer.length === 0) return
+    const chunk = Buffer.from(this.buffer.join(''))
+    this.buffer = []
+    this.bufferedBytes = 0
+    try {
+      writeSync(this.fd, chunk)
+      if (this.options.fsync) fdatasyncSync(this.fd)
+      this.segmentBytes += chunk.length
+      this.stats.bytesWritten += chunk.length
+    } catch (err) {
+      this.stats.lastError = (err as Error).message
+    }
+  }
+
+  private tick(): void {
+    this.flush()
+    if (this.segmentBytes >= this.options.segmentBytes || (this.segmentBytes > 0 && this.now() - this.openedAt >= this.options.segmentAgeMs)) {
+      this.rotate()
+    }
+  }
+
+  /** Closes the open segment (compressing it in the background) and opens the next one. */
+  rotate(): void {
+    this.flush()
+    const path = this.closeSegment()
+    if (path) this.queueCompression(path)
+    this.openSegment()
+  }
+
+  private openSegment(): void {
+    this.seq++
+    this.fd = openSync(join(this.options.dir, segmentName(this.seq, false)), 'a')
+    this.openedAt = this.now()
+    this.segmentBytes = 0
+  }
+
+  private closeSegment(): string | null {
+    if (this.fd === null) return null
+    closeSync(this.fd)
+    this.fd = null
+    const path = join(this.options.dir, segmentName(this.seq, false))
+    if (this.segmentBytes === 0) {
+      rmSync(path, { force: true })
+      return null
+    }
+    return path
+  }
+
+  private queueCompression(path: string): void {
+    this.compressing = this.compressing.then(async () => {
+      try {
+        const tmp = `${path}.gz.tmp`
+        await pipeline(createReadStream(path), createGzip(), createWriteStream(tmp))
+        // rename is atomic: a reader sees either the open segment or the finished .gz, never a half file
+        renameSync(tmp, `${path}.gz`)
+        rmSync(path, { force: true })
+        this.stats.segmentsClosed++
+        this.applyRetention()
+      } catch (err) {
+        this.stats.lastError = (err as Error).message
+      }
+    })
+  }
+
+  /** Deletes the oldest closed segments beyond maxBytes or maxAge. */
+  applyRetention(): void {
+    const closed = listSegments(this.options.dir).filter((s) => s.closed)
+    let total = closed.reduce((n, s) => n + s.bytes, 0)
+    const cutoff = this.now() - this.options.maxAgeMs
+    for (const s of closed) {
+      if (total <= this.options.maxBytes && s.mtimeMs >= cutoff) break
+      rmSync(s.path, { force: true })
+      total -= s.bytes
+      this.stats.segmentsDeleted++
+    }
+  }
+
+  /** Flushes, closes and compresses the open segment. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    this.flush()
+    const path = this.closeSegment()
+    if (path) this.queueCompression(path)
+    await this.compressing
+  }
+}
+
+/** Truncates an open segment after its last intact record; returns how many torn or corrupt lines were cut. */
+function cutTornTail(path: string): number {
+  const lines = readFileSync(path, 'utf8').split('\n')
+  // After the final newline split() leaves '' for a clean file, or the torn fragment of an unfinished write.
+  let cut = lines.pop() ? 1 : 0
+  while (lines.length > 0 && decodeRecord(lines[lines.length - 1] as string) === null) {
+    lines.pop()
+    cut++
+  }
+  if (cut > 0) truncateSync(path, lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0))
+  return cut
+}
