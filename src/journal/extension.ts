@@ -57,9 +57,14 @@ export function journalExtension(ctx: GatewayContext): Extension | null {
     async start() {
       await writer.open()
       if (writer.stats.tornRecordsRecovered > 0) {
-        ctx.logger.warn({ records: writer.stats.tornRecordsRecovered }, 'journal: torn records after an unclean stop were cut')
+        ctx.logger.warn(
+          { records: writer.stats.tornRecordsRecovered },
+          'journal: torn records after an unclean stop were cut',
+        )
       }
-      subscription = ctx.events.subscribe((event) => writer.append({ kind: 'event', t: event.received, event }))
+      subscription = ctx.events.subscribe((event) =>
+        writer.append({ kind: 'event', t: event.received, event }),
+      )
       for (const { filter, deliver } of delivers) {
         await new Promise<void>((resolve) => ctx.broker.instance.subscribe(filter, deliver, () => resolve()))
       }

@@ -27,13 +27,18 @@ function keep(r: JournalRecord, f: JournalFilter): boolean {
     // alerts, commands and acks carry a topic; a device filter keeps those naming the device
     if (f.types) return false
     const topic = r.topic
-    if (f.devices && ![...f.devices].some((d) => topic.includes(`/${d}/`) || topic.endsWith(`/${d}`))) return false
+    if (f.devices && ![...f.devices].some((d) => topic.includes(`/${d}/`) || topic.endsWith(`/${d}`)))
+      return false
   }
   return true
 }
 
 /** Reads journal records oldest first; torn or corrupt lines are skipped and counted. */
-export function* readJournal(dir: string, filter: JournalFilter = {}, stats: ReadStats = { records: 0, corrupt: 0 }): Generator<JournalRecord> {
+export function* readJournal(
+  dir: string,
+  filter: JournalFilter = {},
+  stats: ReadStats = { records: 0, corrupt: 0 },
+): Generator<JournalRecord> {
   for (const segment of listSegments(dir)) {
     let text: string
     try {

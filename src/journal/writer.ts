@@ -1,4 +1,16 @@
-import { closeSync, createReadStream, createWriteStream, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, truncateSync, writeSync } from 'node:fs'
+import {
+  closeSync,
+  createReadStream,
+  createWriteStream,
+  fdatasyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
@@ -98,7 +110,10 @@ export class JournalWriter {
 
   private tick(): void {
     this.flush()
-    if (this.segmentBytes >= this.options.segmentBytes || (this.segmentBytes > 0 && this.now() - this.openedAt >= this.options.segmentAgeMs)) {
+    if (
+      this.segmentBytes >= this.options.segmentBytes ||
+      (this.segmentBytes > 0 && this.now() - this.openedAt >= this.options.segmentAgeMs)
+    ) {
       this.rotate()
     }
   }
@@ -178,6 +193,10 @@ function cutTornTail(path: string): number {
     lines.pop()
     cut++
   }
-  if (cut > 0) truncateSync(path, lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0))
+  if (cut > 0)
+    truncateSync(
+      path,
+      lines.reduce((n, l) => n + Buffer.byteLength(l) + 1, 0),
+    )
   return cut
 }
