@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { Duration } from '../core/duration.js'
 import { JournalConfigSchema } from '../journal/config-schema.js'
+import { DevicesConfigSchema } from '../devices/registry-config.js'
 
 /**
  * The gateway config: this schema is the single source of its type, defaults and validation.
@@ -89,6 +90,7 @@ export const GatewayConfigSchema = Type.Object(
     dataDir: Type.String({ default: './data', description: 'folder for the outbox, journal and state' }),
     log: LogSchema,
     ingest: IngestSchema,
+    devices: DevicesConfigSchema,
     journal: JournalConfigSchema,
   },
   { additionalProperties: false },

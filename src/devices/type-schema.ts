@@ -1,4 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
+import { CommandsSchema } from '../commands/command-schema.js'
+import { Duration } from '../core/duration.js'
 
 /** A device type file (`devices/*.yaml`): the single source of its shape, defaults and validation. */
 export const DeviceTypeFileSchema = Type.Object(
@@ -37,6 +39,8 @@ export const DeviceTypeFileSchema = Type.Object(
       }),
     ),
     schema: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema of the payload' }),
+    offlineAfter: Type.Optional(Duration({ description: 'silence after which a device is offline' })),
+    commands: CommandsSchema,
   },
   { additionalProperties: false },
 )
