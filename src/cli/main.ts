@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
 import { runCheck } from './check.js'
+import { runJournal } from './journal.js'
 import { runGateway } from './run.js'
 
 const HELP = `tidegate — IoT edge gateway
@@ -8,6 +9,7 @@ const HELP = `tidegate — IoT edge gateway
 Usage:
   tidegate run   [--config FILE]   start the gateway (default config: config/gateway.yaml)
   tidegate check [--config FILE]   validate config, device catalog and rules; exit 1 listing every error
+  tidegate journal export [...]    write journal records as JSON lines (see docs/replay.md)
   tidegate --help | --version
 
 The config path may also come from TIDEGATE_CONFIG. Any config value can be overridden with
@@ -32,6 +34,7 @@ function version(): string {
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runGateway,
   check: runCheck,
+  journal: runJournal,
 }
 
 export async function main(argv: string[]): Promise<number> {
