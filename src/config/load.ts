@@ -1,23 +1,34 @@
 import { resolve } from 'node:path'
 import type { TSchema } from '@sinclair/typebox'
 import { type FileError, FileErrors } from '../core/file-errors.js'
-import { checkAgainstSchema, createOperatorFileAjv } from '../core/schema-check.js'
+import { checkAgainstSchema, createOperatorFileAjv, plainMessage } from '../core/schema-check.js'
 import { parseYamlFile } from '../core/yaml-source.js'
-import { applyEnvOverrides } from './env-overrides.js'
+import { applyEnvOverrides, overrideAt, type SchemaView } from './env-overrides.js'
 import { type GatewayConfig, GatewayConfigSchema } from './schema.js'
 
 const ajv = createOperatorFileAjv()
-const validateConfig = ajv.compile(GatewayConfigSchema)
+// Compiled on first use, not at import: feature sections add themselves to the schema module first.
+let compiled: ReturnType<typeof ajv.compile> | undefined
+function validator() {
+  compiled ??= ajv.compile(GatewayConfigSchema)
+  return compiled
+}
 
-/** The keys the schema knows at a path, so env overrides find camelCase keys absent from the file. */
-function schemaKeysAt(path: (string | number)[]): string[] {
-  let node: TSchema | undefined = GatewayConfigSchema
+type SchemaNode = TSchema & { properties?: Record<string, TSchema>; items?: TSchema; type?: unknown }
+
+function schemaAt(path: readonly (string | number)[]): SchemaNode | undefined {
+  let node: SchemaNode | undefined = GatewayConfigSchema
   for (const seg of path) {
-    if (!node) return []
-    if (typeof seg === 'number') node = (node as { items?: TSchema }).items
-    else node = (node as { properties?: Record<string, TSchema> }).properties?.[seg]
+    if (!node) return undefined
+    node = (typeof seg === 'number' ? node.items : node.properties?.[seg]) as SchemaNode | undefined
   }
-  return Object.keys((node as { properties?: Record<string, TSchema> } | undefined)?.properties ?? {})
+  return node
+}
+
+/** The schema as env overrides need it: known camelCase keys, and which values stay plain text. */
+const configSchemaView: SchemaView = {
+  keysAt: (path) => Object.keys(schemaAt(path)?.properties ?? {}),
+  isStringAt: (path) => schemaAt(path)?.type === 'string',
 }
 
 export interface LoadedConfig {
@@ -27,7 +38,8 @@ export interface LoadedConfig {
 
 /**
  * Loads, overrides from the environment, validates and freezes the gateway config.
- * Throws FileErrors listing every problem as file:line:col path: message.
+ * Throws FileErrors listing every problem as `file:line:col path: message`; a problem caused by an
+ * environment variable names the variable instead of a file position.
  */
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const source = parseYamlFile(file)
@@ -38,10 +50,9 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       { file, line: 1, col: 1, path: '/', message: 'the config must be a mapping of keys' },
     ])
   }
-  const overrides = applyEnvOverrides(source.value as Record<string, unknown>, env, schemaKeysAt)
-  const errors: FileError[] = checkAgainstSchema(source, validateConfig).map((e) => {
-    // An error under an overridden path came from the environment, not the file: say so.
-    const override = overrides.find((o) => e.path.startsWith(`/${o.path.join('/')}`))
+  const overrides = applyEnvOverrides(source.value as Record<string, unknown>, env, configSchemaView)
+  const errors: FileError[] = checkAgainstSchema(source, validator()).map((e) => {
+    const override = overrideAt(overrides, e.path)
     return override ? { ...e, file: `env ${override.variable}`, line: 0, col: 0 } : e
   })
   if (errors.length) throw new FileErrors(errors)
@@ -51,8 +62,10 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
 /** Builds a config from an object (tests, embedding), with defaults applied and validated. */
 export function configFromObject(value: unknown): Readonly<GatewayConfig> {
   const copy = structuredClone(value ?? {})
-  if (!validateConfig(copy)) {
-    throw new Error(`invalid config: ${ajv.errorsText(validateConfig.errors)}`)
+  const validate = validator()
+  if (!validate(copy)) {
+    const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '/'}: ${plainMessage(e)}`)
+    throw new Error(`invalid config: ${problems.join('; ')}`)
   }
   return deepFreeze(copy as GatewayConfig)
 }

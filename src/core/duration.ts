@@ -1,11 +1,19 @@
 import { Type } from '@sinclair/typebox'
+import { DURATION_MARK } from './schema-check.js'
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/
 
-/** A duration in operator files: `250ms`, `10s`, `5m`, `2h`, `7d`, or a number of milliseconds. */
+/**
+ * A duration in operator files: `250ms`, `10s`, `5m`, `2h`, `7d`, or a whole number of milliseconds.
+ * One schema node (not a union) so a bad value gets one error, worded by schema-check's DURATION_MARK.
+ */
 export function Duration(options: { default?: string | number; description?: string } = {}) {
-  return Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: DURATION_RE.source })], {
+  return Type.Unsafe<number | string>({
+    type: ['integer', 'string'],
+    minimum: 0,
+    pattern: DURATION_RE.source,
+    [DURATION_MARK]: true,
     description: 'duration: 250ms, 10s, 5m, 2h, 7d, or milliseconds',
     ...options,
   })

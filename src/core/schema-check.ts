@@ -7,15 +7,44 @@ import type { YamlSource } from './yaml-source.js'
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM interop.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
-/** One ajv instance for operator files: defaults applied, every error reported. */
+/** Marks a schema node as a duration (see duration.ts) so its errors read as one plain sentence. */
+export const DURATION_MARK = 'x-duration'
+
+/**
+ * One ajv instance for operator files: defaults applied, every error reported, and `verbose` so an
+ * error carries the offending value and its schema (messages quote what the operator wrote).
+ */
 export function createOperatorFileAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false })
+  const ajv = new Ajv({
+    allErrors: true,
+    useDefaults: true,
+    strict: false,
+    coerceTypes: false,
+    verbose: true,
+  })
   addFormats(ajv)
   return ajv
 }
 
+function shown(value: unknown): string {
+  const text = JSON.stringify(value)
+  if (text === undefined) return String(value)
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'a list'
+  if (typeof value === 'object') return 'a mapping'
+  return `${typeof value} ${shown(value)}`
+}
+
 /** Turns an ajv error into a plain sentence an operator can act on. */
 export function plainMessage(e: ErrorObject): string {
+  const parent = e.parentSchema as Record<string, unknown> | undefined
+  if (parent?.[DURATION_MARK] && e.keyword !== 'minimum') {
+    return `invalid duration ${shown(e.data)}: use a number with a unit (250ms, 10s, 5m, 2h, 7d) or whole milliseconds`
+  }
   switch (e.keyword) {
     case 'required':
       return `missing required key "${(e.params as { missingProperty: string }).missingProperty}"`
@@ -23,8 +52,12 @@ export function plainMessage(e: ErrorObject): string {
       return `unknown key "${(e.params as { additionalProperty: string }).additionalProperty}"`
     case 'enum':
       return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`
-    case 'type':
-      return `must be ${(e.params as { type: string }).type}`
+    case 'const':
+      return `must be ${JSON.stringify((e.params as { allowedValue: unknown }).allowedValue)}`
+    case 'type': {
+      const expected = String((e.params as { type: string }).type).replace(/,/g, ' or ')
+      return 'data' in e ? `must be ${expected}, not ${typeName(e.data)}` : `must be ${expected}`
+    }
     default:
       return e.message ?? e.keyword
   }
@@ -39,30 +72,55 @@ export function pathSegments(instancePath: string): string[] {
 }
 
 /**
+ * A union of constants (TypeBox `Type.Union([Type.Literal(..)])`) fails with one "must be equal to
+ * constant" per branch; say it once as "must be one of ...". Other unions keep their branch errors.
+ */
+function collapseConstUnions(errors: ErrorObject[]): ErrorObject[] {
+  const out: ErrorObject[] = []
+  const dropped = new Set<ErrorObject>()
+  for (const e of errors) {
+    if (e.keyword !== 'anyOf' && e.keyword !== 'oneOf') continue
+    const branches = Array.isArray(e.schema) ? (e.schema as Record<string, unknown>[]) : []
+    if (branches.length === 0 || !branches.every((b) => b && typeof b === 'object' && 'const' in b)) continue
+    for (const b of errors) if (b !== e && b.schemaPath.startsWith(`${e.schemaPath}/`)) dropped.add(b)
+    out.push({
+      ...e,
+      keyword: 'enum',
+      params: { allowedValues: branches.map((b) => b['const']) },
+    })
+    dropped.add(e)
+  }
+  for (const e of errors) {
+    if (dropped.has(e)) continue
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf' || e.keyword === 'if') continue
+    out.push(e)
+  }
+  return out
+}
+
+/**
  * Validates a parsed YAML source against a schema (applying defaults in place) and returns
- * located errors. anyOf/oneOf noise is reduced to the deepest errors so messages stay readable.
+ * located errors: unknown keys point at the key, everything else at the offending value.
  */
 export function checkAgainstSchema(source: YamlSource, validate: ValidateFunction): FileError[] {
   if (validate(source.value)) return []
-  const errors = (validate.errors ?? []).filter(
-    (e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if',
-  )
   const seen = new Set<string>()
   const out: FileError[] = []
-  for (const e of errors) {
+  for (const e of collapseConstUnions(validate.errors ?? [])) {
     const segs = pathSegments(e.instancePath)
-    const extra =
+    const unknownKey =
       e.keyword === 'additionalProperties'
-        ? [(e.params as { additionalProperty: string }).additionalProperty]
-        : []
+        ? (e.params as { additionalProperty: string }).additionalProperty
+        : undefined
+    const path = unknownKey === undefined ? e.instancePath || '/' : `${e.instancePath}/${unknownKey}`
     const msg = plainMessage(e)
-    const key = `${e.instancePath}|${msg}`
+    const key = `${path}|${msg}`
     if (seen.has(key)) continue
     seen.add(key)
     out.push({
       file: source.file,
-      ...source.locate([...segs, ...extra]),
-      path: e.instancePath || '/',
+      ...(unknownKey === undefined ? source.locate(segs) : source.locate([...segs, unknownKey], 'key')),
+      path,
       message: msg,
     })
   }

@@ -6,8 +6,11 @@ import type { FileError } from './file-errors.js'
 export interface YamlSource {
   file: string
   value: unknown
-  /** Line and column (1-based) of the node at `path`, or of its closest existing parent. */
-  locate(path: readonly (string | number)[]): { line: number; col: number }
+  /**
+   * Line and column (1-based) of the node at `path`, or of its closest existing parent.
+   * `at: 'key'` points at the last segment's key instead of its value (unknown keys, duplicate keys).
+   */
+  locate(path: readonly (string | number)[], at?: 'key' | 'value'): { line: number; col: number }
   /** Syntax errors; when non-empty, `value` must not be used. */
   errors: FileError[]
 }
@@ -41,18 +44,20 @@ export function parseYamlText(text: string, file: string): YamlSource {
     path: '',
     message: e.message.split('\n')[0] ?? e.message,
   }))
-  const locate = (path: readonly (string | number)[]) => {
+  const locate = (path: readonly (string | number)[], want: 'key' | 'value' = 'value') => {
     let node: unknown = doc.contents
     let best = node as Node | null
-    for (const key of path) {
+    for (let i = 0; i < path.length; i++) {
+      const key = path[i] as string | number
       if (isMap(node)) {
         const pair = node.items.find(
           (p) => (isScalar(p.key) ? String(p.key.value) : String(p.key)) === String(key),
         )
         if (!pair) break
-        // Point at the key when the value is missing, else at the value.
         node = pair.value ?? pair.key
-        best = (pair.value as Node | null) ?? (pair.key as Node)
+        // Point at the key when asked (unknown keys) or when the value is missing, else at the value.
+        const keyWanted = want === 'key' && i === path.length - 1
+        best = keyWanted ? (pair.key as Node) : ((pair.value as Node | null) ?? (pair.key as Node))
       } else if (isSeq(node)) {
         const item = node.items[Number(key)]
         if (item === undefined) break
