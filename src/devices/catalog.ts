@@ -3,8 +3,13 @@ import { join } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import type { FileError } from '../core/file-errors.js'
-import { checkAgainstSchema, createOperatorFileAjv, plainMessage } from '../core/schema-check.js'
-import { parseYamlFile } from '../core/yaml-source.js'
+import {
+  checkAgainstSchema,
+  createOperatorFileAjv,
+  pathSegments,
+  plainMessage,
+} from '../core/schema-check.js'
+import { parseYamlFile, type YamlSource } from '../core/yaml-source.js'
 import { compilePattern, type TopicPattern } from './topic-pattern.js'
 import { type DeviceTypeFile, DeviceTypeFileSchema } from './type-schema.js'
 
@@ -64,10 +69,23 @@ export class Catalog {
 const fileAjv = createOperatorFileAjv()
 const validateTypeFile = fileAjv.compile(DeviceTypeFileSchema)
 
-/** The payload validator instance: all errors, no coercion, formats on. */
+/** Annotation keywords a payload schema may carry besides the standard ones (ignored by validation). */
+export const PAYLOAD_ANNOTATIONS = ['unit']
+
+/**
+ * The payload validator instance: all errors, no coercion, formats on. Unknown keywords are errors
+ * (`minimun: 0` must not silently validate nothing); type/tuple strictness stays off, it only nags.
+ */
 function createPayloadAjv(): Ajv {
-  const ajv = new Ajv({ allErrors: true, strict: false })
+  const ajv = new Ajv({
+    allErrors: true,
+    strictSchema: true,
+    strictTypes: false,
+    strictTuples: false,
+    strictRequired: false,
+  })
   addFormats(ajv)
+  ajv.addVocabulary(PAYLOAD_ANNOTATIONS)
   return ajv
 }
 
@@ -107,8 +125,7 @@ export function loadCatalog(dir: string): CatalogLoad {
     if (existing) {
       errors.push({
         file,
-        line: 1,
-        col: 1,
+        ...result.typeAt,
         path: '/type',
         message: `type "${result.name}" is already declared in ${existing.file}`,
       })
@@ -119,7 +136,10 @@ export function loadCatalog(dir: string): CatalogLoad {
   return { catalog: new Catalog(types), errors }
 }
 
-function compileTypeFile(file: string, payloadAjv: Ajv): DeviceType | { errors: FileError[] } {
+function compileTypeFile(
+  file: string,
+  payloadAjv: Ajv,
+): (DeviceType & { typeAt: { line: number; col: number } }) | { errors: FileError[] } {
   const source = parseYamlFile(file)
   if (source.errors.length) return { errors: source.errors }
   const errors = checkAgainstSchema(source, validateTypeFile)
@@ -138,16 +158,31 @@ function compileTypeFile(file: string, payloadAjv: Ajv): DeviceType | { errors: 
       })
     }
   })
-  let validate: ValidateFunction | undefined
-  try {
-    validate = payloadAjv.compile(def.schema)
-  } catch (err) {
+  if (def.measurement.startsWith('#')) {
     errors.push({
       file,
-      ...source.locate(['schema']),
-      path: '/schema',
-      message: `invalid JSON Schema: ${(err as Error).message}`,
+      ...source.locate(['measurement']),
+      path: '/measurement',
+      message: 'a measurement must not start with "#" (InfluxDB reads such a line as a comment)',
     })
+  }
+  let validate: ValidateFunction | undefined
+  const metaErrors = payloadSchemaErrors(payloadAjv, def.schema)
+  if (metaErrors.length) {
+    for (const m of metaErrors)
+      errors.push({ file, ...source.locate(['schema', ...m.segs]), path: m.path, message: m.message })
+  } else {
+    try {
+      validate = payloadAjv.compile(def.schema)
+    } catch (err) {
+      const where = compileErrorAt(err as Error, def.schema)
+      errors.push({
+        file,
+        ...source.locate(['schema', ...where.segs], 'key'),
+        path: where.path,
+        message: `invalid JSON Schema: ${(err as Error).message}`,
+      })
+    }
   }
   if (def.schema.type !== undefined && def.schema.type !== 'object') {
     errors.push({
@@ -157,8 +192,10 @@ function compileTypeFile(file: string, payloadAjv: Ajv): DeviceType | { errors: 
       message: 'a payload schema must describe an object',
     })
   }
+  errors.push(...undeclaredNames(def, source, file))
   if (errors.length || !validate) return { errors }
   return {
+    typeAt: source.locate(['type']),
     name: def.type,
     file,
     measurement: def.measurement,
@@ -171,6 +208,67 @@ function compileTypeFile(file: string, payloadAjv: Ajv): DeviceType | { errors: 
     validate,
     definition: def,
   }
+}
+
+/** Meta-schema violations of a payload schema, each with its path inside the file's `schema:` key. */
+function payloadSchemaErrors(
+  ajv: Ajv,
+  schema: Record<string, unknown>,
+): { segs: string[]; path: string; message: string }[] {
+  if (ajv.validateSchema(schema)) return []
+  // The meta-schema's unions ("type" is a name or a list of names) report each branch: keep the first per place.
+  const seen = new Set<string>()
+  const out: { segs: string[]; path: string; message: string }[] = []
+  for (const e of ajv.errors ?? []) {
+    if (e.keyword === 'anyOf' || e.keyword === 'oneOf' || seen.has(e.instancePath)) continue
+    seen.add(e.instancePath)
+    out.push({
+      segs: pathSegments(e.instancePath),
+      path: `/schema${e.instancePath}`,
+      message: `invalid JSON Schema: ${plainMessage(e)}`,
+    })
+  }
+  return out
+}
+
+/** Where a keyword first appears in a schema (depth first), for pointing at a strict-mode error. */
+function findKeyword(node: unknown, keyword: string, at: string[] = []): string[] | null {
+  if (!node || typeof node !== 'object') return null
+  if (!Array.isArray(node) && Object.hasOwn(node, keyword)) return [...at, keyword]
+  for (const [k, v] of Object.entries(node)) {
+    const found = findKeyword(v, keyword, [...at, k])
+    if (found) return found
+  }
+  return null
+}
+
+/** Locates a compile error of a payload schema: at the unknown keyword when ajv names one. */
+function compileErrorAt(err: Error, schema: Record<string, unknown>): { segs: string[]; path: string } {
+  const keyword = /unknown keyword: "([^"]+)"/.exec(err.message)?.[1]
+  const segs = keyword ? findKeyword(schema, keyword) : null
+  return segs ? { segs, path: `/schema/${segs.join('/')}` } : { segs: [], path: '/schema' }
+}
+
+/**
+ * Tags and fields must name payload properties when the schema lists them and allows no others:
+ * a typo there would silently write nothing.
+ */
+function undeclaredNames(def: DeviceTypeFile, source: YamlSource, file: string): FileError[] {
+  const props = def.schema.properties
+  if (def.schema.additionalProperties !== false || !props || typeof props !== 'object') return []
+  const errors: FileError[] = []
+  for (const key of ['tags', 'fields'] as const) {
+    ;(def[key] ?? []).forEach((name, i) => {
+      if (!(name in props))
+        errors.push({
+          file,
+          ...source.locate([key, i]),
+          path: `/${key}/${i}`,
+          message: `"${name}" is not a property of the payload schema`,
+        })
+    })
+  }
+  return errors
 }
 
 export { plainMessage }
