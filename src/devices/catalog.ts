@@ -215,7 +215,7 @@ function payloadSchemaErrors(
   ajv: Ajv,
   schema: Record<string, unknown>,
 ): { segs: string[]; path: string; message: string }[] {
-  if (ajv.validateSchema(schema)) return []
+  if (ajv.validateSchema(schema) === true) return []
   // The meta-schema's unions ("type" is a name or a list of names) report each branch: keep the first per place.
   const seen = new Set<string>()
   const out: { segs: string[]; path: string; message: string }[] = []
