@@ -1,5 +1,6 @@
 import type { ExtensionFactory } from './extension.js'
 import { journalExtension } from './journal/extension.js'
+import { observabilityExtension } from './observability/extension.js'
 import { telemetryWriterExtension } from './sinks/influx/telemetry-writer.js'
 
 /**
@@ -7,6 +8,7 @@ import { telemetryWriterExtension } from './sinks/influx/telemetry-writer.js'
  * a factory returns null when its feature is switched off in the config.
  */
 export const extensionFactories: ExtensionFactory[] = [
+  observabilityExtension,
   telemetryWriterExtension,
   journalExtension,
 ]

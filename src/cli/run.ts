@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load.js'
 import { FileErrors } from '../core/file-errors.js'
 import { Gateway } from '../gateway.js'
-import { createLogger } from '../observability/logger.js'
+import { createLoggerFromConfig } from '../observability/logger.js'
 import { configPathFrom, parseCommonArgs } from './args.js'
 
 const SHUTDOWN_DEADLINE_MS = 10_000
@@ -19,7 +19,7 @@ export async function runGateway(argv: string[]): Promise<number> {
     }
     throw err
   }
-  const logger = createLogger(loaded.config.log.level)
+  const logger = createLoggerFromConfig(loaded.config.log)
   const gateway = new Gateway({ config: loaded.config, logger })
   await gateway.start()
   await new Promise<void>((resolve) => {

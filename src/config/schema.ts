@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import { Duration } from '../core/duration.js'
 import { JournalConfigSchema } from '../journal/config-schema.js'
 import { DevicesConfigSchema } from '../devices/registry-config.js'
+import { MetricsSchema } from '../observability/config-schema.js'
 
 /**
  * The gateway config: this schema is the single source of its type, defaults and validation.
@@ -64,6 +65,15 @@ export const LogSchema = Type.Object(
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
       { default: 'info' },
     ),
+    pretty: Type.Union([Type.Boolean(), Type.Literal('auto')], {
+      default: 'auto',
+      description: 'human-readable lines (needs pino-pretty); auto = only on a terminal, JSON otherwise',
+    }),
+    repeatedPerMinute: Type.Integer({
+      minimum: 0,
+      default: 30,
+      description: 'warnings/errors with the same message logged per minute, then counted; 0 = no limit',
+    }),
   },
   { additionalProperties: false, default: {} },
 )
@@ -89,6 +99,7 @@ export const GatewayConfigSchema = Type.Object(
     http: HttpSchema,
     dataDir: Type.String({ default: './data', description: 'folder for the outbox, journal and state' }),
     log: LogSchema,
+    metrics: MetricsSchema,
     ingest: IngestSchema,
     devices: DevicesConfigSchema,
     journal: JournalConfigSchema,
