@@ -65,6 +65,9 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`)
-    process.exitCode = 1
+    // A bad option is a usage error (exit 2, like an unknown command); anything else failed running.
+    const usage = String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS')
+    if (usage) process.stderr.write('run "tidegate --help" for usage\n')
+    process.exitCode = usage ? 2 : 1
   },
 )
