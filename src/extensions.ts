@@ -1,4 +1,5 @@
 import type { ExtensionFactory } from './extension.js'
+import { serialExtension } from './ingest/serial/extension.js'
 import { journalExtension } from './journal/extension.js'
 import { observabilityExtension } from './observability/extension.js'
 import { telemetryWriterExtension } from './sinks/influx/telemetry-writer.js'
@@ -11,4 +12,5 @@ export const extensionFactories: ExtensionFactory[] = [
   observabilityExtension,
   telemetryWriterExtension,
   journalExtension,
+  serialExtension,
 ]

@@ -2,6 +2,7 @@ import { type Static, Type } from '@sinclair/typebox'
 import { Duration } from '../core/duration.js'
 import { JournalConfigSchema } from '../journal/config-schema.js'
 import { DevicesConfigSchema } from '../devices/registry-config.js'
+import { SerialSectionSchema } from '../ingest/serial/config-schema.js'
 import { MetricsSchema } from '../observability/config-schema.js'
 
 /**
@@ -103,6 +104,7 @@ export const GatewayConfigSchema = Type.Object(
     ingest: IngestSchema,
     devices: DevicesConfigSchema,
     journal: JournalConfigSchema,
+    serial: SerialSectionSchema,
   },
   { additionalProperties: false },
 )

@@ -1,6 +1,7 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { CommandsSchema } from '../commands/command-schema.js'
 import { Duration } from '../core/duration.js'
+import { SerialTypeSchema } from '../ingest/serial/type-schema.js'
 
 /** A device type file (`devices/*.yaml`): the single source of its shape, defaults and validation. */
 export const DeviceTypeFileSchema = Type.Object(
@@ -39,6 +40,7 @@ export const DeviceTypeFileSchema = Type.Object(
       }),
     ),
     schema: Type.Record(Type.String(), Type.Unknown(), { description: 'JSON Schema of the payload' }),
+    serial: Type.Optional(SerialTypeSchema),
     offlineAfter: Type.Optional(Duration({ description: 'silence after which a device is offline' })),
     commands: CommandsSchema,
   },

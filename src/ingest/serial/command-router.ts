@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto'
+import type { AedesPublishPacket } from 'aedes'
+import type { Broker } from '../../broker/broker.js'
+import type { Logger } from '../../observability/logger.js'
+import { encodeCommand, type SerialCommand } from './command-encoding.js'
+import type { SerialSource } from './serial-source.js'
+import type { SerialCommandEncoding } from './type-schema.js'
+
+export const COMMAND_FILTER = 'devices/+/commands/+'
+
+/** `{"id","status":"sent"}` once the bytes are written; `failed` with an error when they cannot be. */
+export interface SerialAck {
+  id: string
+  status: 'sent' | 'failed'
+  error?: string
+}
+
+/**
+ * Writes commands for serial-bound devices to their port. It listens inside the broker, so every command
+ * path (rules, operator topic, CLI, the registry's retries) reaches serial devices exactly as MQTT ones,
+ * and answers on `devices/<id>/acks` like a device would.
+ */
+export class SerialCommandRouter {
+  private readonly bound = new Map<string, SerialSource>()
+  private subscribed = false
+  private readonly deliver = (packet: AedesPublishPacket, done: () => void) => {
+    // Release the broker at once; writes still go out in arrival order (write() is called synchronously).
+    done()
+    this.onCommand(packet.topic, Buffer.from(packet.payload)).catch((err: unknown) => {
+      this.logger.error({ err: (err as Error).message, topic: packet.topic }, 'serial command failed')
+    })
+  }
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly logger: Logger,
+  ) {}
+
+  bind(device: string, source: SerialSource): void {
+    const previous = this.bound.get(device)
+    if (previous === source) return
+    if (previous)
+      this.logger.warn(
+        { device, from: previous.label, to: source.label },
+        'device moved to another serial port',
+      )
+    this.bound.set(device, source)
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) =>
+      this.broker.instance.subscribe(COMMAND_FILTER, this.deliver, resolve),
+    )
+    this.subscribed = true
+  }
+
+  async stop(): Promise<void> {
+    if (!this.subscribed) return
+    this.subscribed = false
+    try {
+      const aedes = this.broker.instance
+      await new Promise<void>((resolve) => aedes.unsubscribe(COMMAND_FILTER, this.deliver, resolve))
+    } catch {
+      // The broker stops first and may already be gone: nothing left to unsubscribe from.
+    }
+  }
+
+  private async onCommand(topic: string, payload: Buffer): Promise<void> {
+    const [, device = '', , name = ''] = topic.split('/')
+    const source = this.bound.get(device)
+    if (!source) return // an MQTT device: not ours
+    const encoding: SerialCommandEncoding | undefined = source.deviceType.definition.serial?.commands
+    if (!encoding) {
+      this.logger.warn(
+        { device, type: source.deviceType.name },
+        'device type has no serial command encoding; command not written',
+      )
+      return
+    }
+    const cmd = parseCommand(device, name, payload)
+    try {
+      await source.connection.write(encodeCommand(encoding, cmd))
+      source.stats.commandsWritten++
+      await this.ack(device, { id: cmd.id, status: 'sent' })
+    } catch (err) {
+      source.stats.commandsFailed++
+      const error = (err as Error).message
+      this.logger.warn(
+        { device, port: source.label, command: name, err: error },
+        'serial command not written',
+      )
+      await this.ack(device, { id: cmd.id, status: 'failed', error })
+    }
+  }
+
+  private ack(device: string, ack: SerialAck): Promise<void> {
+    return this.broker.publish(`devices/${device}/acks`, JSON.stringify(ack), { qos: 1 })
+  }
+}
+
+/**
+ * The dispatcher's payload is `{"id","name","params",...}`; an operator may publish just the params
+ * (`{"setpoint":20}`) or plain text, which becomes `{"value": text}`.
+ */
+export function parseCommand(device: string, name: string, payload: Buffer): SerialCommand {
+  const text = payload.toString('utf8')
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    body = text === '' ? {} : { value: text }
+  }
+  const obj =
+    typeof body === 'object' && body !== null && !Array.isArray(body)
+      ? (body as Record<string, unknown>)
+      : { value: body }
+  const id = typeof obj.id === 'string' && obj.id ? obj.id : randomUUID()
+  const params =
+    typeof obj.params === 'object' && obj.params !== null && !Array.isArray(obj.params)
+      ? (obj.params as Record<string, unknown>)
+      : Object.fromEntries(Object.entries(obj).filter(([k]) => k !== 'id' && k !== 'name'))
+  return { id, device, name, params }
+}

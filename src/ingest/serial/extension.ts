@@ -1,0 +1,65 @@
+import type { Extension, GatewayContext } from '../../extension.js'
+import { checkSerialPorts, portLabel } from './check.js'
+import { SerialCommandRouter } from './command-router.js'
+import type { ListPorts } from './port-locator.js'
+import type { SerialPortStats } from './port-stats.js'
+import { SerialSource } from './serial-source.js'
+
+/** What `ctx.services.get('serial')` offers the metrics and readiness features. */
+export interface SerialService {
+  stats(): SerialPortStats[]
+}
+
+export interface SerialExtension extends Extension, SerialService {}
+
+/**
+ * Serial ingestion and actuation: one SerialSource per `serial[]` entry, one command router for all.
+ * A bad entry or a missing port is logged and left out; the other ports and the gateway keep running.
+ */
+export function serialExtension(
+  ctx: GatewayContext,
+  options: { listPorts?: ListPorts } = {},
+): SerialExtension | null {
+  const ports = ctx.config.serial
+  if (ports.length === 0) return null
+  const log = ctx.logger.child({ feature: 'serial' })
+  const router = new SerialCommandRouter(ctx.broker, log)
+  const sources: SerialSource[] = []
+  const extension: SerialExtension = {
+    name: 'serial',
+    async start() {
+      const problems = checkSerialPorts(ports, new Set(ctx.catalog.types.keys()))
+      const bad = new Set(problems.map((p) => p.index))
+      for (const p of problems)
+        log.error(
+          { port: portLabel(ports[p.index] ?? ports[0]!) },
+          `serial[${p.index}]${p.path}: ${p.message}`,
+        )
+      ports.forEach((config, i) => {
+        const type = ctx.catalog.types.get(config.type)
+        if (bad.has(i) || !type) return
+        sources.push(
+          new SerialSource(config, {
+            type,
+            normalizer: ctx.normalizer,
+            deadLetters: ctx.deadLetters,
+            emit: (event) => ctx.emit(event),
+            logger: log,
+            bindDevice: (device, source) => router.bind(device, source),
+            listPorts: options.listPorts,
+          }),
+        )
+      })
+      ctx.services.set('serial', { stats: () => extension.stats() } satisfies SerialService)
+      await router.start()
+      // Ports open side by side: one slow or missing port does not hold up the others.
+      await Promise.all(sources.map((s) => s.start()))
+    },
+    async stop() {
+      await router.stop()
+      await Promise.all(sources.map((s) => s.stop()))
+    },
+    stats: () => sources.map((s) => ({ ...s.stats, errors: { ...s.stats.errors } })),
+  }
+  return extension
+}
