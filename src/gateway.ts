@@ -77,9 +77,12 @@ export class Gateway {
       this.logger,
     )
     // The ingest hook needs the catalog, which start() loads; until then publishes pass through.
-    this.broker = new Broker(c.mqtt, {
-      authorizePublish: (client, packet, done) => this.ingestPublish(client, packet, done),
-    })
+    // Authentication, ACL and rate limits run inside the broker before this ingest hook.
+    this.broker = new Broker(
+      c.mqtt,
+      { authorizePublish: (client, packet, done) => this.ingestPublish(client, packet, done) },
+      this.logger,
+    )
     this.http = new HttpServer(c.http.host, c.http.port)
     this.http.route('/healthz', () => ({ status: 200, body: '{"status":"ok"}\n' }))
   }
@@ -108,7 +111,8 @@ export class Gateway {
       normalizer,
       ingestGates: [],
       commands: new DirectCommandDispatcher(this.broker, this.logger),
-      services: new Map(),
+      // 'broker': its `stats` (refusals by reason, connections, retained, sessions) for metrics.
+      services: new Map<string, unknown>([['broker', this.broker]]),
     }
     this.context = ctx
     const extensions = this.factories.map((f) => f(ctx)).filter((e): e is Extension => e !== null)

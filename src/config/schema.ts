@@ -4,6 +4,7 @@ import { JournalConfigSchema } from '../journal/config-schema.js'
 import { DevicesConfigSchema } from '../devices/registry-config.js'
 import { SerialSectionSchema } from '../ingest/serial/config-schema.js'
 import { MetricsSchema } from '../observability/config-schema.js'
+import { OutboxBufferSchema } from '../sinks/outbox/config-schema.js'
 
 /**
  * The gateway config: this schema is the single source of its type, defaults and validation.
@@ -34,11 +35,18 @@ export const MqttSchema = Type.Object(
 
 export const InfluxSchema = Type.Object(
   {
-    url: Type.String({ default: 'http://127.0.0.1:8086', description: 'InfluxDB 1.x HTTP API base URL' }),
+    url: Type.String({ default: 'http://127.0.0.1:8086', description: 'InfluxDB HTTP API base URL' }),
+    api: Type.Union([Type.Literal('v1'), Type.Literal('v2')], {
+      default: 'v1',
+      description: 'v1: /write (database, retentionPolicy, username/password); v2: /api/v2/write (org, bucket, token)',
+    }),
     database: Type.String({ default: 'tidegate', minLength: 1 }),
     retentionPolicy: Type.Optional(Type.String()),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
+    org: Type.Optional(Type.String({ minLength: 1, description: 'v2 organisation' })),
+    bucket: Type.Optional(Type.String({ minLength: 1, description: 'v2 bucket (default: database)' })),
+    token: Type.Optional(Type.String({ description: 'v2 API token, sent as Authorization: Token' })),
     batchSize: Type.Integer({
       minimum: 1,
       maximum: 100_000,
@@ -48,6 +56,10 @@ export const InfluxSchema = Type.Object(
     flushInterval: Duration({ default: '1s', description: 'longest a point waits before a write' }),
     createDatabase: Type.Boolean({ default: true }),
     timeout: Duration({ default: '10s' }),
+    concurrency: Type.Integer({ minimum: 1, maximum: 4, default: 2, description: 'write requests in flight' }),
+    maxRetryDelay: Duration({ default: '30s', description: 'cap of the exponential retry backoff' }),
+    gzipLevel: Type.Integer({ minimum: 0, maximum: 9, default: 1, description: 'gzip level of write bodies' }),
+    buffer: OutboxBufferSchema,
   },
   { additionalProperties: false, default: {} },
 )

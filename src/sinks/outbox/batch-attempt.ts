@@ -1,0 +1,62 @@
+/** Why a batch stopped before InfluxDB answered for all of it. */
+export class BatchAborted extends Error {
+  constructor(readonly reason: 'dropped' | 'shutdown') {
+    super(`batch aborted: ${reason}`)
+  }
+}
+
+/**
+ * The control handle of one batch in flight: lets the outbox abort it (its chunks were dropped, or the
+ * shutdown deadline passed) and cut a backoff short (InfluxDB is back, or we are draining).
+ */
+export class BatchAttempt {
+  private readonly controller = new AbortController()
+  private abortReason: BatchAborted | null = null
+  private wakeSleep: (() => void) | null = null
+  /** A request is on the wire: its lines may land, so the batch cannot be dropped now. */
+  onWire = false
+  /** Part of the batch already landed or was dead-lettered (bisecting): dropping it would miscount. */
+  settledAny = false
+
+  get signal(): AbortSignal {
+    return this.controller.signal
+  }
+
+  /** Droppable when nothing of it can land any more: no request on the wire, nothing settled. */
+  get droppable(): boolean {
+    return !this.onWire && !this.settledAny
+  }
+
+  abort(reason: 'dropped' | 'shutdown'): void {
+    if (this.abortReason) return
+    this.abortReason = new BatchAborted(reason)
+    this.controller.abort(this.abortReason)
+  }
+
+  throwIfAborted(): void {
+    if (this.abortReason) throw this.abortReason
+  }
+
+  /** Ends a backoff now. */
+  wake(): void {
+    this.wakeSleep?.()
+  }
+
+  /** Waits `ms`, or less when woken; rejects with BatchAborted when aborted. */
+  sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.abortReason) return reject(this.abortReason)
+      const finish = (err?: BatchAborted) => {
+        clearTimeout(timer)
+        this.signal.removeEventListener('abort', onAbort)
+        this.wakeSleep = null
+        if (err) reject(err)
+        else resolve()
+      }
+      const onAbort = () => finish(this.abortReason ?? new BatchAborted('shutdown'))
+      const timer = setTimeout(finish, ms)
+      this.signal.addEventListener('abort', onAbort, { once: true })
+      this.wakeSleep = () => finish()
+    })
+  }
+}

@@ -1,0 +1,148 @@
+import type { Logger } from '../../observability/logger.js'
+import { backoffDelay } from '../influx/backoff.js'
+import type { InfluxHttpClient, WriteResult } from '../influx/http-client.js'
+import { BatchAborted, type BatchAttempt } from './batch-attempt.js'
+
+export interface DeliveryState {
+  retried: number
+  lastError: string | null
+  reachable: boolean
+  /** InfluxDB refused the credentials (401/403): delivery is paused, the queue kept. */
+  authFailed: boolean
+}
+
+export interface SendOutcome {
+  delivered: number
+  rejected: number
+}
+
+export interface BatchSenderOptions {
+  retryBaseMs: number
+  retryCapMs: number
+  /** How often to try again after a 401/403 (the operator has to fix the credentials). */
+  authRetryMs: number
+  createDatabase: boolean
+}
+
+/**
+ * Gets one batch into InfluxDB, whatever it takes: retry with backoff and jitter on network errors,
+ * 5xx and 429 (Retry-After wins), halves on 413, bisects on 400/422 so the good lines land and each bad
+ * line is reported with InfluxDB's message, waits out 401/403. Resolves when every line of the batch has
+ * landed or been rejected; rejects only with BatchAborted.
+ */
+export class BatchSender {
+  /** Consecutive failures across batches: an outage backs every batch off together. */
+  private failures = 0
+  /** Shutdown: retry quickly rather than waiting out a long backoff. */
+  draining = false
+
+  constructor(
+    private readonly client: InfluxHttpClient,
+    private readonly options: BatchSenderOptions,
+    private readonly state: DeliveryState,
+    private readonly logger: Logger,
+    private readonly onRejected: (line: string, status: number, message: string) => void,
+  ) {}
+
+  async send(lines: string[], attempt: BatchAttempt): Promise<SendOutcome> {
+    const outcome: SendOutcome = { delivered: 0, rejected: 0 }
+    await this.sendPart(lines, attempt, outcome)
+    return outcome
+  }
+
+  private async sendPart(lines: string[], attempt: BatchAttempt, out: SendOutcome): Promise<void> {
+    for (;;) {
+      attempt.throwIfAborted()
+      const result = await this.post(lines, attempt)
+      if (result === null) {
+        await this.retryLater(attempt, null)
+        continue
+      }
+      this.state.reachable = true
+      const { status } = result
+      const message = result.error || `HTTP ${status}`
+      if (status < 300) {
+        this.succeeded()
+        out.delivered += lines.length
+        attempt.settledAny = true
+        return
+      }
+      if (status === 400 || status === 422 || status === 413) {
+        if (lines.length === 1) {
+          this.onRejected(lines[0] as string, status, message)
+          out.rejected++
+          attempt.settledAny = true
+          return
+        }
+        // 413: too big, send halves. 400/422: some line is bad; halves until each bad line is alone.
+        const mid = lines.length >>> 1
+        await this.sendPart(lines.slice(0, mid), attempt, out)
+        await this.sendPart(lines.slice(mid), attempt, out)
+        return
+      }
+      this.state.lastError = `HTTP ${status}: ${message}`
+      if (status === 401 || status === 403) {
+        this.authRefused(status, message)
+        await this.retryLater(attempt, this.options.authRetryMs)
+        continue
+      }
+      if (status === 404 && this.options.createDatabase && this.client.api === 'v1') {
+        // "database not found": someone dropped it; create it again rather than lose the queue.
+        await this.client.createDatabase().catch(() => undefined)
+      }
+      this.failed(`HTTP ${status}: ${message}`)
+      await this.retryLater(attempt, result.retryAfterMs ?? null)
+    }
+  }
+
+  /** One request; null on a network error (or timeout). Aborts propagate. */
+  private async post(lines: string[], attempt: BatchAttempt): Promise<WriteResult | null> {
+    attempt.onWire = true
+    try {
+      return await this.client.write(lines.join('\n'), attempt.signal)
+    } catch (err) {
+      attempt.throwIfAborted()
+      this.state.reachable = false
+      const e = err as Error
+      // fetch says only "fetch failed"; the cause has ECONNREFUSED and friends.
+      this.failed(e.cause ? `${e.message}: ${String(e.cause)}` : e.message)
+      return null
+    } finally {
+      attempt.onWire = false
+    }
+  }
+
+  private failed(error: string): void {
+    if (this.failures === 0)
+      this.logger.warn({ err: error }, 'InfluxDB write failed; points stay in the outbox and are retried')
+    this.failures++
+    this.state.lastError = error
+  }
+
+  private succeeded(): void {
+    if (this.failures > 0 || this.state.authFailed)
+      this.logger.info({ afterFailures: this.failures }, 'InfluxDB writes succeed again')
+    this.failures = 0
+    this.state.authFailed = false
+  }
+
+  private authRefused(status: number, message: string): void {
+    if (!this.state.authFailed) {
+      // Loud and once per episode: nothing heals this but the operator fixing credentials.
+      this.logger.error(
+        { status, error: message },
+        'InfluxDB refused the credentials; delivery paused, points kept in the outbox (check influx.username/password/token)',
+      )
+    }
+    this.state.authFailed = true
+  }
+
+  private async retryLater(attempt: BatchAttempt, requestedMs: number | null): Promise<void> {
+    this.state.retried++
+    if (requestedMs !== null) return attempt.sleep(requestedMs) // Retry-After is InfluxDB's to decide
+    const delay = backoffDelay(this.failures - 1, this.options.retryBaseMs, this.options.retryCapMs)
+    await attempt.sleep(this.draining ? Math.min(delay, 200) : delay)
+  }
+}
+
+export { BatchAborted }

@@ -1,0 +1,116 @@
+import type { ChunkMeta, NewChunk } from '../../store/chunk-store.js'
+import type { PointClass } from '../sink.js'
+
+interface OpenChunk {
+  lines: string[]
+  firstAt: number
+}
+
+interface CommitGroup {
+  callbacks: (() => void)[]
+  done: boolean
+}
+
+export interface GroupCommitOptions {
+  commitIntervalMs: number
+  /** Lines per chunk: a chunk is delivered whole, so it stays well below the batch size. */
+  chunkLines: number
+}
+
+/**
+ * Collects written lines for a few ms and stores them in one commit (one fsync for many points).
+ * `whenCommitted` callbacks run, in write order, once the commit holding every line written before
+ * them is durable: the MQTT ingest holds a QoS 1 PUBACK on it.
+ */
+export class GroupCommit {
+  private readonly open = new Map<PointClass, OpenChunk>()
+  private sealed: NewChunk[] = []
+  private waiting: (() => void)[] = []
+  private readonly committing: CommitGroup[] = []
+  private timer: NodeJS.Timeout | null = null
+  private lastCommit: Promise<void> = Promise.resolve()
+  /** Lines and approximate bytes written but not yet committed. */
+  pendingLines = 0
+  pendingBytes = 0
+  oldestPendingAt = 0
+
+  constructor(
+    private readonly options: GroupCommitOptions,
+    private readonly store: (chunks: NewChunk[]) => Promise<ChunkMeta[]>,
+    private readonly committed: (metas: ChunkMeta[]) => void,
+    private readonly failed: (err: Error, chunks: NewChunk[]) => void,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  add(line: string, klass: PointClass): void {
+    let chunk = this.open.get(klass)
+    if (!chunk) {
+      chunk = { lines: [], firstAt: this.now() }
+      this.open.set(klass, chunk)
+      if (this.pendingLines === 0) this.oldestPendingAt = chunk.firstAt
+    }
+    chunk.lines.push(line)
+    this.pendingLines++
+    this.pendingBytes += line.length + 1
+    if (chunk.lines.length >= this.options.chunkLines) {
+      this.sealed.push({ klass, lines: chunk.lines, firstAt: chunk.firstAt })
+      this.open.delete(klass)
+    }
+    if (!this.timer) this.timer = setTimeout(() => void this.commit(), this.options.commitIntervalMs)
+  }
+
+  whenCommitted(callback: () => void): void {
+    if (this.pendingLines > 0) this.waiting.push(callback)
+    else {
+      const last = this.committing[this.committing.length - 1]
+      if (last) last.callbacks.push(callback)
+      else callback()
+    }
+  }
+
+  /** Commits what is pending now; resolves when it (and every earlier commit) is durable. */
+  commit(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer)
+      this.timer = null
+    }
+    for (const [klass, chunk] of this.open)
+      this.sealed.push({ klass, lines: chunk.lines, firstAt: chunk.firstAt })
+    this.open.clear()
+    if (this.sealed.length === 0) return this.lastCommit
+    const chunks = this.sealed
+    const group: CommitGroup = { callbacks: this.waiting, done: false }
+    this.sealed = []
+    this.waiting = []
+    this.pendingLines = 0
+    this.pendingBytes = 0
+    this.committing.push(group)
+    this.lastCommit = this.store(chunks).then(
+      (metas) => {
+        this.committed(metas)
+        this.settle(group)
+      },
+      (err: unknown) => {
+        // Not accepted: the callbacks never run, so QoS 1 publishers get no PUBACK and send again.
+        group.callbacks = []
+        this.failed(err as Error, chunks)
+        this.settle(group)
+      },
+    )
+    return this.lastCommit
+  }
+
+  /** Runs callbacks in commit order even if a later commit's promise settles first. */
+  private settle(group: CommitGroup): void {
+    group.done = true
+    while (this.committing[0]?.done) {
+      const g = this.committing.shift() as CommitGroup
+      for (const cb of g.callbacks) cb()
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer)
+    this.timer = null
+  }
+}

@@ -1,0 +1,113 @@
+import { mkdirSync } from 'node:fs'
+import { open, type RootDatabase } from 'lmdb'
+import {
+  type Chunk,
+  type ChunkMeta,
+  type ChunkStore,
+  classCode,
+  classOf,
+  type NewChunk,
+  type StoreTotals,
+} from './chunk-store.js'
+
+/**
+ * The chunk's metadata lives in its key, so the start-up scan, the drop policy and the stats read keys
+ * only (a cursor walk over the B-tree), never the lines.
+ */
+type ChunkKey = [seq: number, klass: number, lines: number, bytes: number, firstAt: number]
+
+function keyOf(m: ChunkMeta): ChunkKey {
+  return [m.seq, classCode(m.klass), m.lines, m.bytes, m.firstAt]
+}
+
+function metaOf(k: ChunkKey): ChunkMeta {
+  return { seq: k[0], klass: classOf(k[1]), lines: k[2], bytes: k[3], firstAt: k[4] }
+}
+
+/**
+ * The durable outbox on LMDB (lmdb-js). Appends issued in one event turn are one transaction; append
+ * resolves after `flushed`, i.e. after fsync, so an acknowledged chunk survives kill -9 and power loss.
+ */
+export class LmdbChunkStore implements ChunkStore {
+  readonly durable = true
+  private db: RootDatabase<string, ChunkKey> | null = null
+  private nextSeq = 1
+
+  constructor(private readonly dir: string) {}
+
+  private get database(): RootDatabase<string, ChunkKey> {
+    if (!this.db) throw new Error('outbox store is not open')
+    return this.db
+  }
+
+  async open(): Promise<StoreTotals> {
+    mkdirSync(this.dir, { recursive: true })
+    this.db = open<string, ChunkKey>(this.dir, {
+      encoding: 'string',
+      // LZ4 on the write thread: line protocol shrinks ~4x, fewer bytes written to an SD card.
+      compression: true,
+      // Freed pages hold old telemetry only; skipping the zeroing is a cheap write win.
+      noMemInit: true,
+    })
+    const totals: StoreTotals = { chunks: 0, lines: 0, bytes: 0 }
+    for (const key of this.db.getKeys()) {
+      totals.chunks++
+      totals.lines += key[2]
+      totals.bytes += key[3]
+      this.nextSeq = key[0] + 1
+    }
+    return totals
+  }
+
+  async append(chunks: NewChunk[]): Promise<ChunkMeta[]> {
+    const db = this.database
+    const metas: ChunkMeta[] = []
+    const puts: Promise<boolean>[] = []
+    for (const c of chunks) {
+      const text = c.lines.join('\n')
+      const meta: ChunkMeta = {
+        seq: this.nextSeq++,
+        klass: c.klass,
+        lines: c.lines.length,
+        bytes: Buffer.byteLength(text),
+        firstAt: c.firstAt,
+      }
+      metas.push(meta)
+      puts.push(db.put(keyOf(meta), text))
+    }
+    await Promise.all(puts)
+    // overlappingSync: a put resolves when committed (visible); flushed waits for the fsync.
+    await db.flushed
+    return metas
+  }
+
+  readFrom(fromSeq: number, maxLines: number, skip: (seq: number) => boolean): Chunk[] {
+    const out: Chunk[] = []
+    let lines = 0
+    for (const { key, value } of this.database.getRange({ start: [fromSeq] })) {
+      if (skip(key[0])) continue
+      if (out.length > 0 && lines + key[2] > maxLines) break
+      out.push({ ...metaOf(key), text: value })
+      lines += key[2]
+    }
+    return out
+  }
+
+  *metas(): Iterable<ChunkMeta> {
+    for (const key of this.database.getKeys()) yield metaOf(key)
+  }
+
+  async remove(chunks: readonly ChunkMeta[]): Promise<void> {
+    const db = this.database
+    await Promise.all(chunks.map((c) => db.remove(keyOf(c))))
+  }
+
+  async close(): Promise<void> {
+    const db = this.db
+    this.db = null
+    if (db) {
+      await db.flushed
+      await db.close()
+    }
+  }
+}
