@@ -1,23 +1,26 @@
-import { createServer, type Server, type Socket } from 'node:net'
-import { Aedes, type AedesOptions, type Client, type PublishPacket } from 'aedes'
-import type { GatewayConfig } from '../config/schema.js'
+import type { Duplex } from 'node:stream'
+import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket } from 'aedes'
+import { pino } from 'pino'
 import { toMs } from '../core/duration.js'
+import type { Logger } from '../observability/logger.js'
+import { Acl } from './acl.js'
+import { Authenticator } from './authenticator.js'
+import { Authorizer } from './authorizer.js'
+import { BoundedState, type PersistenceLike } from './bounded-state.js'
+import type { MqttConfig } from './config-schema.js'
+import { type ConnectionInfo, GuardedConnection } from './guarded-connection.js'
+import { type BoundListener, Listeners } from './listeners.js'
+import { type RefusalReason, Refusals } from './refusals.js'
 
-export interface BoundListener {
-  host: string
-  port: number
-}
+export type { BoundListener }
 
-/** The broker's decision hooks; the gateway composes ingest, auth and ACL into these. */
+/** The broker's decision hooks; the gateway plugs ingest in here, behind authentication and the ACL. */
 export interface BrokerHooks {
   authorizePublish?: (
     client: Client | null,
     packet: PublishPacket,
     done: (err?: Error | null) => void,
   ) => void
-  authenticate?: AedesOptions['authenticate']
-  authorizeSubscribe?: AedesOptions['authorizeSubscribe']
-  preConnect?: AedesOptions['preConnect']
 }
 
 export interface PublishOptions {
@@ -25,19 +28,54 @@ export interface PublishOptions {
   retain?: boolean
 }
 
+/** What the metrics and readiness features read (the `broker` service). */
+export interface BrokerStats {
+  refusals: ReadonlyMap<RefusalReason, number>
+  connections: number
+  clients: number
+  retained: number
+  sessions: number
+  listening: boolean
+}
+
+/** Aedes client errors that are refusals of ours, by the message Aedes gives them. */
+const AEDES_ERRORS: [string, RefusalReason][] = [
+  ['connect did not arrive in time', 'connect_timeout'],
+  ['maxInflightInbound exceeded', 'inflight_cap'],
+  ['drain timeout', 'slow_subscriber'],
+]
+
 /**
- * The embedded MQTT broker: Aedes on TCP listeners. Constructor only assigns; start() does the I/O.
+ * The embedded MQTT broker: Aedes behind tidegate's transport guard (packet size cap and spec checks),
+ * authentication, ACL, rate and state limits, on TCP/TLS/WebSocket listeners. Constructor only
+ * assigns; start() does the I/O.
  */
 export class Broker {
+  readonly refusals: Refusals
   private aedes: Aedes | null = null
-  private readonly servers: Server[] = []
-  private readonly sockets = new Set<Socket>()
-  private bound: BoundListener[] = []
+  private readonly acl: Acl
+  private readonly auth: Authenticator
+  private readonly authorizer: Authorizer
+  private readonly net: Listeners
+  private state: BoundedState | null = null
+  private readonly infos = new WeakMap<Duplex, ConnectionInfo>()
 
   constructor(
-    private readonly config: GatewayConfig['mqtt'],
-    private readonly hooks: BrokerHooks = {},
-  ) {}
+    private readonly config: MqttConfig,
+    hooks: BrokerHooks = {},
+    logger: Logger = pino({ level: 'silent' }),
+  ) {
+    this.refusals = new Refusals(logger, config.refusalLogPerMinute)
+    this.acl = new Acl(config.acl.roles)
+    this.auth = new Authenticator(config.auth, this.acl, this.refusals, (client) =>
+      this.infos.get(client.conn),
+    )
+    const ingest = hooks.authorizePublish ?? ((_c, _p, done) => done(null))
+    this.authorizer = new Authorizer(this.acl, this.auth, config.publishRate, this.refusals, ingest)
+    this.net = new Listeners(config.listeners, config, this.refusals, (transport, info) =>
+      this.accept(transport, info),
+    )
+  }
 
   get instance(): Aedes {
     if (!this.aedes) throw new Error('broker not started')
@@ -45,7 +83,23 @@ export class Broker {
   }
 
   get listeners(): readonly BoundListener[] {
-    return this.bound
+    return this.net.listeners
+  }
+
+  get stats(): BrokerStats {
+    return {
+      refusals: this.refusals.counts,
+      connections: this.net.connections,
+      clients: this.aedes?.connectedClients ?? 0,
+      retained: this.state?.retainedCount ?? 0,
+      sessions: this.state?.sessionCount ?? 0,
+      listening: this.net.listeners.length > 0,
+    }
+  }
+
+  /** Who is connected through `client` (address, listener, certificate CN). */
+  connectionOf(client: Client): ConnectionInfo | undefined {
+    return this.infos.get(client.conn)
   }
 
   /**
@@ -54,34 +108,56 @@ export class Broker {
    */
   async create(): Promise<void> {
     if (this.aedes) return
-    const options: AedesOptions = { connectTimeout: toMs(this.config.connectTimeout) }
-    if (this.hooks.authorizePublish) options.authorizePublish = this.hooks.authorizePublish
-    if (this.hooks.authenticate) options.authenticate = this.hooks.authenticate
-    if (this.hooks.authorizeSubscribe) options.authorizeSubscribe = this.hooks.authorizeSubscribe
-    if (this.hooks.preConnect) options.preConnect = this.hooks.preConnect
-    this.aedes = await Aedes.createBroker(options)
+    await this.auth.start()
+    const c = this.config
+    const options: AedesOptions = {
+      connectTimeout: toMs(c.connectTimeout),
+      drainTimeout: toMs(c.slowSubscriberTimeout),
+      maxInflightInbound: c.maxInflightQos2,
+      maxTopicLevels: c.maxTopicLevels,
+      maxClientsIdLength: c.maxClientIdLength,
+      authenticate: (client, username, password, done) => {
+        if (!this.state?.admitSession(client)) {
+          const err = Object.assign(new Error('server unavailable: session cap'), { returnCode: 3 })
+          return done(err as AuthenticateError, false)
+        }
+        this.auth.authenticate(client, username, password, (err, ok) =>
+          done(err as AuthenticateError | null, ok),
+        )
+      },
+      authorizePublish: this.authorizer.authorizePublish,
+      authorizeSubscribe: this.authorizer.authorizeSubscribe,
+      authorizeForward: this.authorizer.authorizeForward,
+    }
+    const aedes = await Aedes.createBroker(options)
+    this.aedes = aedes
+    const persistence = (aedes as unknown as { persistence: PersistenceLike }).persistence
+    this.state = new BoundedState(
+      persistence,
+      {
+        maxRetained: c.maxRetained,
+        retainedExpiryMs: toMs(c.retainedExpiry),
+        maxSessions: c.maxSessions,
+        sessionExpiryMs: toMs(c.sessionExpiry),
+        maxOfflineQueue: c.maxOfflineQueue,
+      },
+      this.refusals,
+    )
+    this.state.start()
+    const state = this.state
+    aedes.on('clientReady', (client) => state.clientReady(client))
+    aedes.on('clientDisconnect', (client) => state.clientGone(client))
+    const onError = (client: Client, err: Error) => {
+      const match = AEDES_ERRORS.find(([text]) => err.message.startsWith(text))
+      if (match) this.refusals.refuse(match[1], { clientId: client?.id ?? null, ...this.addressOf(client) })
+    }
+    aedes.on('clientError', onError)
+    aedes.on('connectionError', onError)
   }
 
   async start(): Promise<void> {
     await this.create()
-    for (const listener of this.config.listeners) {
-      const server = createServer((socket) => {
-        this.sockets.add(socket)
-        socket.once('close', () => this.sockets.delete(socket))
-        this.instance.handle(socket)
-      })
-      this.servers.push(server)
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject)
-        server.listen(listener.port, listener.host, () => {
-          server.off('error', reject)
-          resolve()
-        })
-      })
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : listener.port
-      this.bound.push({ host: listener.host, port })
-    }
+    await this.net.start()
   }
 
   publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {
@@ -99,11 +175,26 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
-    for (const server of this.servers) server.close()
-    for (const socket of this.sockets) socket.destroy()
+    this.state?.stop()
+    await this.net.stop()
     const aedes = this.aedes
     if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()))
-    this.servers.length = 0
-    this.bound = []
+  }
+
+  private accept(transport: Duplex, info: ConnectionInfo): void {
+    const guarded = new GuardedConnection(transport, info, this.config, (refusal, who) =>
+      this.refusals.refuse(refusal.reason, {
+        detail: refusal.detail,
+        address: who.address,
+        listener: who.listener,
+      }),
+    )
+    this.infos.set(guarded, info)
+    this.instance.handle(guarded)
+  }
+
+  private addressOf(client: Client | undefined): { address?: string } {
+    const info = client?.conn ? this.infos.get(client.conn) : undefined
+    return info ? { address: info.address } : {}
   }
 }

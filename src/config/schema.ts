@@ -1,4 +1,5 @@
 import { type Static, Type } from '@sinclair/typebox'
+import { MqttSchema } from '../broker/config-schema.js'
 import { Duration } from '../core/duration.js'
 import { JournalConfigSchema } from '../journal/config-schema.js'
 import { DevicesConfigSchema } from '../devices/registry-config.js'
@@ -11,34 +12,16 @@ import { OutboxBufferSchema } from '../sinks/outbox/config-schema.js'
  * Each section is its own schema so a feature owns its keys; docs/config.md describes them.
  */
 
-export const ListenerSchema = Type.Object(
-  {
-    host: Type.String({ default: '127.0.0.1', description: 'address to bind; 0.0.0.0 for all interfaces' }),
-    port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883, description: '0 picks a free port' }),
-  },
-  { additionalProperties: false },
-)
-
-export const MqttSchema = Type.Object(
-  {
-    // Secure by default: loopback only unless the config names other listeners.
-    listeners: Type.Array(ListenerSchema, { default: [{ host: '127.0.0.1', port: 1883 }], minItems: 1 }),
-    maxPacketBytes: Type.Integer({
-      minimum: 1024,
-      default: 262_144,
-      description: 'largest MQTT packet accepted',
-    }),
-    connectTimeout: Duration({ default: '30s' }),
-  },
-  { additionalProperties: false, default: {} },
-)
+// The mqtt section lives with the broker that owns it.
+export { ListenerSchema, MqttSchema } from '../broker/config-schema.js'
 
 export const InfluxSchema = Type.Object(
   {
     url: Type.String({ default: 'http://127.0.0.1:8086', description: 'InfluxDB HTTP API base URL' }),
     api: Type.Union([Type.Literal('v1'), Type.Literal('v2')], {
       default: 'v1',
-      description: 'v1: /write (database, retentionPolicy, username/password); v2: /api/v2/write (org, bucket, token)',
+      description:
+        'v1: /write (database, retentionPolicy, username/password); v2: /api/v2/write (org, bucket, token)',
     }),
     database: Type.String({ default: 'tidegate', minLength: 1 }),
     retentionPolicy: Type.Optional(Type.String()),
@@ -56,9 +39,19 @@ export const InfluxSchema = Type.Object(
     flushInterval: Duration({ default: '1s', description: 'longest a point waits before a write' }),
     createDatabase: Type.Boolean({ default: true }),
     timeout: Duration({ default: '10s' }),
-    concurrency: Type.Integer({ minimum: 1, maximum: 4, default: 2, description: 'write requests in flight' }),
+    concurrency: Type.Integer({
+      minimum: 1,
+      maximum: 4,
+      default: 2,
+      description: 'write requests in flight',
+    }),
     maxRetryDelay: Duration({ default: '30s', description: 'cap of the exponential retry backoff' }),
-    gzipLevel: Type.Integer({ minimum: 0, maximum: 9, default: 1, description: 'gzip level of write bodies' }),
+    gzipLevel: Type.Integer({
+      minimum: 0,
+      maximum: 9,
+      default: 1,
+      description: 'gzip level of write bodies',
+    }),
     buffer: OutboxBufferSchema,
   },
   { additionalProperties: false, default: {} },

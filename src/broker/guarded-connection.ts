@@ -1,0 +1,156 @@
+import { Duplex } from 'node:stream'
+import { checkPacket, PACKET_CONNECT, type PacketLimits, type Refusal } from './packet-checks.js'
+
+/** Who is on the other end of a connection; the authenticator and ACL read it. */
+export interface ConnectionInfo {
+  address: string
+  listener: 'tcp' | 'tls' | 'ws'
+  loopback: boolean
+  /** CN of a verified client certificate (tls listeners with clientCert optional/required). */
+  certCommonName?: string
+}
+
+export interface GuardOptions extends PacketLimits {
+  maxPacketBytes: number
+}
+
+/** How long a refused peer gets to read the CONNACK before the socket is destroyed anyway. */
+const GRACEFUL_CLOSE_MS = 1000
+
+/**
+ * Sits between a transport (TCP socket, TLS socket, WebSocket stream) and `aedes.handle`. It frames
+ * MQTT packets from the fixed header, so an oversize packet is refused on its first bytes and never
+ * buffered, and it runs the spec checks of packet-checks.ts on each complete packet. Aedes only ever
+ * sees packets that passed; a refused connection gets its CONNACK (when the spec asks for one) and
+ * is closed.
+ */
+export class GuardedConnection extends Duplex {
+  private pending: Buffer[] = []
+  private pendingBytes = 0
+  private connectSeen = false
+  private refused = false
+
+  constructor(
+    private readonly inner: Duplex,
+    readonly info: ConnectionInfo,
+    private readonly options: GuardOptions,
+    private readonly onRefusal: (refusal: Refusal, info: ConnectionInfo) => void,
+  ) {
+    super({ allowHalfOpen: false })
+    inner.on('data', (chunk: Buffer) => this.receive(chunk))
+    inner.on('end', () => this.push(null))
+    inner.on('error', (err) => this.destroy(err))
+    inner.on('close', () => this.destroy())
+  }
+
+  override _read(): void {
+    this.inner.resume()
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
+    this.writeInner(chunk, callback)
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (err?: Error | null) => void): void {
+    this.writeInner(Buffer.concat(chunks.map((c) => c.chunk)), callback)
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    this.inner.end()
+    callback()
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    // A refusal with a reply ends the transport itself; let that CONNACK reach the peer.
+    if (!this.refused) this.inner.destroy()
+    callback(err)
+  }
+
+  private writeInner(data: Buffer, callback: (err?: Error | null) => void): void {
+    if (this.refused || this.inner.destroyed) return callback()
+    // The callback fires when the transport took the bytes, so Aedes sees backpressure from a slow
+    // reader (and its drain timeout can disconnect it) instead of this stream buffering without bound.
+    if (this.inner.write(data)) callback()
+    else this.inner.once('drain', () => callback())
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.refused) return
+    this.pending.push(chunk)
+    this.pendingBytes += chunk.length
+    const frames: Buffer[] = []
+    let buffer = this.pending.length === 1 ? chunk : Buffer.concat(this.pending, this.pendingBytes)
+    for (;;) {
+      const header = readFixedHeader(buffer)
+      if (header === 'incomplete') break
+      if (header === 'malformed')
+        return this.refuse({ reason: 'malformed', detail: 'remaining length over 4 bytes' })
+      const total = header.headerLength + header.remainingLength
+      // Refused on the header alone: a huge or never-finished packet is not buffered [issue 10 #1].
+      if (total > this.options.maxPacketBytes)
+        return this.refuse({ reason: 'packet_too_large', detail: `packet of ${total} bytes` })
+      if (buffer.length < total) break
+      const type = (buffer[0] ?? 0) >> 4
+      const flags = (buffer[0] ?? 0) & 0x0f
+      const body = buffer.subarray(header.headerLength, total)
+      const refusal = this.sequenceCheck(type) ?? checkPacket(type, flags, body, this.options)
+      if (refusal) {
+        if (frames.length) this.forward(frames)
+        return this.refuse(refusal)
+      }
+      frames.push(buffer.subarray(0, total))
+      buffer = buffer.subarray(total)
+    }
+    this.pending = buffer.length ? [buffer] : []
+    this.pendingBytes = buffer.length
+    if (frames.length) this.forward(frames)
+  }
+
+  /** [MQTT-3.1.0-1] the first packet is CONNECT; [MQTT-3.1.0-2] a second CONNECT is a violation. */
+  private sequenceCheck(type: number): Refusal | null {
+    if (type === PACKET_CONNECT) {
+      if (this.connectSeen) return { reason: 'malformed', detail: 'second CONNECT [MQTT-3.1.0-2]' }
+      this.connectSeen = true
+      return null
+    }
+    if (!this.connectSeen)
+      return { reason: 'not_connected', detail: 'first packet is not CONNECT [MQTT-3.1.0-1]' }
+    return null
+  }
+
+  private forward(frames: Buffer[]): void {
+    const data = frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames)
+    if (!this.push(data)) this.inner.pause()
+  }
+
+  private refuse(refusal: Refusal): void {
+    this.refused = true
+    this.pending = []
+    this.pendingBytes = 0
+    this.onRefusal(refusal, this.info)
+    if (refusal.reply) {
+      this.inner.end(refusal.reply)
+      const inner = this.inner
+      setTimeout(() => inner.destroy(), GRACEFUL_CLOSE_MS).unref()
+    } else {
+      this.inner.destroy()
+    }
+    this.destroy()
+  }
+}
+
+type FixedHeader = { headerLength: number; remainingLength: number } | 'incomplete' | 'malformed'
+
+/** The fixed header: one type/flags byte and a 1–4 byte variable-length remaining length [MQTT-2.2.3]. */
+export function readFixedHeader(buf: Buffer): FixedHeader {
+  let value = 0
+  let multiplier = 1
+  for (let i = 1; i <= 4; i++) {
+    if (i >= buf.length) return 'incomplete'
+    const byte = buf[i] as number
+    value += (byte & 0x7f) * multiplier
+    if ((byte & 0x80) === 0) return { headerLength: i + 1, remainingLength: value }
+    multiplier *= 128
+  }
+  return 'malformed'
+}
