@@ -2,6 +2,7 @@ import type { ExtensionFactory } from './extension.js'
 import { serialExtension } from './ingest/serial/extension.js'
 import { journalExtension } from './journal/extension.js'
 import { observabilityExtension } from './observability/extension.js'
+import { registryExtension } from './devices/registry-extension.js'
 import { telemetryWriterExtension } from './sinks/influx/telemetry-writer.js'
 
 /**
@@ -11,6 +12,7 @@ import { telemetryWriterExtension } from './sinks/influx/telemetry-writer.js'
 export const extensionFactories: ExtensionFactory[] = [
   observabilityExtension,
   telemetryWriterExtension,
+  registryExtension,
   journalExtension,
   serialExtension,
 ]

@@ -11,7 +11,7 @@ import type { Extension, ExtensionFactory, GatewayContext } from './extension.js
 import { extensionFactories } from './extensions.js'
 import { DeadLetters } from './ingest/dead-letters.js'
 import { createMqttIngestHook } from './ingest/mqtt-ingest.js'
-import { Normalizer } from './ingest/normalize.js'
+import { Normalizer, type TagEnricher } from './ingest/normalize.js'
 import { HttpServer } from './observability/http-server.js'
 import { type Logger, RateLimitedLog } from './observability/logger.js'
 import { BatchingInfluxWriter } from './sinks/influx/batching-writer.js'
@@ -96,7 +96,12 @@ export class Gateway {
     // A bad device file is reported and left out; the other types keep working.
     for (const e of errors)
       this.logger.error({ file: e.file, line: e.line }, `device catalog: ${formatFileError(e)}`)
-    const normalizer = new Normalizer(catalog, { deviceTopicPrefix: this.config.ingest.deviceTopicPrefix })
+    const normalizer = new Normalizer(catalog, {
+      deviceTopicPrefix: this.config.ingest.deviceTopicPrefix,
+      // The registry feature puts its metadata lookup under services 'enrichTags' (registry-extension.ts).
+      enrichTags: (device, type) =>
+        (this.context.services.get('enrichTags') as TagEnricher | undefined)?.(device, type),
+    })
     const ctx: GatewayContext = {
       config: this.config,
       logger: this.logger,

@@ -2,11 +2,13 @@ import { resolve } from 'node:path'
 import { loadConfig } from '../config/load.js'
 import { type FileError, FileErrors, formatFileError } from '../core/file-errors.js'
 import { loadCatalog } from '../devices/catalog.js'
+import { checkRegistryAndCommands } from '../devices/registry-check.js'
 import { configPathFrom, parseCommonArgs } from './args.js'
 
 /** Extra validators (rules, registry, ...) register here; each returns every error it finds. */
 export const checkers: ((config: ReturnType<typeof loadConfig>['config'], baseDir: string) => FileError[])[] =
   [(config, baseDir) => loadCatalog(resolve(baseDir, config.catalog)).errors]
+checkers.push(checkRegistryAndCommands)
 
 export async function runCheck(argv: string[]): Promise<number> {
   const { values } = parseCommonArgs(argv)
