@@ -26,7 +26,11 @@ export const CommandDefinitionSchema = Type.Object(
 export type CommandDefinition = Static<typeof CommandDefinitionSchema>
 
 /** `commands:` map of a device type: name → definition. */
-export const CommandsSchema = Type.Record(Type.String({ pattern: COMMAND_NAME_PATTERN }), CommandDefinitionSchema, {
-  default: {},
-  description: 'commands this type accepts on devices/<id>/commands/<name>',
-})
+export const CommandsSchema = Type.Record(
+  Type.String({ pattern: COMMAND_NAME_PATTERN }),
+  CommandDefinitionSchema,
+  {
+    default: {},
+    description: 'commands this type accepts on devices/<id>/commands/<name>',
+  },
+)

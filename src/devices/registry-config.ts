@@ -8,7 +8,9 @@ import { Duration } from '../core/duration.js'
 export const DevicesConfigSchema = Type.Object(
   {
     registry: Type.Optional(
-      Type.String({ description: 'registry file; default <catalog>/registry.yaml (absent = empty registry)' }),
+      Type.String({
+        description: 'registry file; default <catalog>/registry.yaml (absent = empty registry)',
+      }),
     ),
     allowUnknown: Type.Boolean({
       default: true,
@@ -47,9 +49,21 @@ export const DevicesConfigSchema = Type.Object(
     commands: Type.Object(
       {
         timeout: Duration({ default: '5s', description: 'ack wait per attempt, unless the type sets one' }),
-        retries: Type.Integer({ minimum: 0, maximum: 10, default: 2, description: 'attempts after the first' }),
-        minInterval: Duration({ default: '1s', description: 'least time between two commands to one device' }),
-        maxPending: Type.Integer({ minimum: 1, default: 1000, description: 'commands awaiting an ack, in all' }),
+        retries: Type.Integer({
+          minimum: 0,
+          maximum: 10,
+          default: 2,
+          description: 'attempts after the first',
+        }),
+        minInterval: Duration({
+          default: '1s',
+          description: 'least time between two commands to one device',
+        }),
+        maxPending: Type.Integer({
+          minimum: 1,
+          default: 1000,
+          description: 'commands awaiting an ack, in all',
+        }),
         maxPendingPerDevice: Type.Integer({ minimum: 1, default: 10 }),
         offline: Type.Union([Type.Literal('refuse'), Type.Literal('queue')], {
           default: 'refuse',

@@ -1,0 +1,237 @@
+import { join } from 'node:path'
+import type { Client, PublishPacket } from 'aedes'
+import type { Subscription } from 'rxjs'
+import { AckingCommandDispatcher } from '../commands/acking-dispatcher.js'
+import { CommandCatalog } from '../commands/command-catalog.js'
+import type { CommandOutcome } from '../commands/command-outcome.js'
+import { commandPoint } from '../commands/command-points.js'
+import {
+  ACK_RE,
+  commandTopic,
+  handleCommandTopic,
+  resultPayload,
+  resultTopic,
+} from '../commands/command-topics.js'
+import { toMs } from '../core/duration.js'
+import { formatFileError } from '../core/file-errors.js'
+import type { Extension, GatewayContext } from '../extension.js'
+import { hygieneSamples, newHygieneCounters } from '../ingest/hygiene/counters.js'
+import { createDedupeGate } from '../ingest/hygiene/dedupe-gate.js'
+import { createOrderGate } from '../ingest/hygiene/order-gate.js'
+import { createSkewGate } from '../ingest/hygiene/skew-gate.js'
+import { createUnknownDeviceGate } from '../ingest/hygiene/unknown-device-gate.js'
+import { AvailabilityTracker } from './availability.js'
+import { type Clock, systemClock } from './availability-clock.js'
+import { wireAvailability } from './availability-mqtt.js'
+import { createAvailabilityOutput } from './availability-output.js'
+import { DeviceRegistry } from './registry.js'
+import { loadRegistry } from './registry-load.js'
+
+/** Where the registry file is: `devices.registry`, else `<catalog>/registry.yaml`. */
+export function registryPath(ctx: Pick<GatewayContext, 'config' | 'path'>): {
+  file: string
+  required: boolean
+} {
+  const explicit = ctx.config.devices.registry
+  return explicit
+    ? { file: ctx.path(explicit), required: true }
+    : { file: join(ctx.path(ctx.config.catalog), 'registry.yaml'), required: false }
+}
+
+/**
+ * The devices feature: registry (tags, unknown devices), availability, ingest hygiene (duplicates,
+ * order, clock skew) and commands with acknowledgement. The dispatcher is installed as ctx.commands
+ * here, in the factory, so features that start later find it; everything with I/O waits for start().
+ */
+export function registryExtension(ctx: GatewayContext, clock: Clock = systemClock): Extension {
+  const cfg = ctx.config.devices
+  const counters = newHygieneCounters()
+  let registry = new DeviceRegistry([], { allowUnknown: cfg.allowUnknown, unregisteredListSize: 0 })
+  const defaultOfflineAfter = cfg.offlineAfter === undefined ? undefined : toMs(cfg.offlineAfter)
+  const tracker = new AvailabilityTracker({
+    offlineAfterOf: (type) => {
+      const own = ctx.catalog.types.get(type)?.definition.offlineAfter
+      return own === undefined ? defaultOfflineAfter : toMs(own)
+    },
+    clock,
+    onChange: (change) => {
+      output.publish(change)
+      if (change.status === 'online') dispatcher.deviceOnline(change.device)
+    },
+  })
+  const output = createAvailabilityOutput({
+    broker: ctx.broker,
+    sink: ctx.sink,
+    emit: (e) => ctx.emit(e),
+    tagsFor: (d) => registry.tagsFor(d),
+    logger: ctx.logger,
+  })
+  const compiled = CommandCatalog.compile(ctx.catalog.types, {
+    timeoutMs: toMs(cfg.commands.timeout),
+    retries: cfg.commands.retries,
+  })
+  const publishResult = (o: CommandOutcome) => {
+    if (ctx.broker.instance.closed) return
+    ctx.broker.publish(resultTopic(o.device, o.name), resultPayload(o), { qos: 1 }).catch(() => {})
+  }
+  const onOutcome = (o: CommandOutcome) => {
+    const line = commandPoint(o, registry.tagsFor(o.device))
+    if (line) ctx.sink.write(line, 'derived')
+    publishResult(o)
+    if ((o.status === 'timeout' || o.status === 'expired') && o.type !== undefined) {
+      ctx.emit({
+        device: o.device,
+        type: o.type,
+        stream: 'command_timeout',
+        time: o.at,
+        received: o.at,
+        data: {
+          id: o.id,
+          name: o.name,
+          params: o.params,
+          source: o.source,
+          attempts: o.attempt,
+          reason: o.status,
+        },
+        tags: { ...registry.tagsFor(o.device) },
+        source: 'internal',
+        topic: commandTopic(o.device, o.name),
+      })
+    }
+  }
+  const dispatcher = new AckingCommandDispatcher(
+    {
+      commands: compiled.catalog,
+      typeOf: (d) => registry.typeOf(d),
+      isOnline: (d) => tracker.isOnline(d),
+      mqtt: {
+        deliver: (device, message) => {
+          ctx.broker
+            .publish(commandTopic(device, message.name), JSON.stringify(message), { qos: 1 })
+            .catch((err: unknown) => {
+              ctx.logger.warn({ err: (err as Error).message, device }, 'command publish failed')
+            })
+        },
+      },
+      onOutcome,
+      clock,
+    },
+    {
+      minIntervalMs: toMs(cfg.commands.minInterval),
+      maxPending: cfg.commands.maxPending,
+      maxPendingPerDevice: cfg.commands.maxPendingPerDevice,
+      offline: cfg.commands.offline,
+      queueForMs: toMs(cfg.commands.queueFor),
+    },
+  )
+  ctx.commands = dispatcher
+
+  let subscription: Subscription | null = null
+  let unwire: (() => void) | null = null
+  let onPublish: ((packet: PublishPacket, client: Client | null) => void) | null = null
+  const admitted = (device: string) => registry.get(device) !== undefined || cfg.allowUnknown
+
+  return {
+    name: 'devices',
+    async start() {
+      for (const e of compiled.errors)
+        ctx.logger.error({ file: e.file }, `device commands: ${formatFileError(e)}`)
+      const where = registryPath(ctx)
+      const loaded = loadRegistry(where.file, new Set(ctx.catalog.types.keys()), where)
+      // A bad entry is reported and left out; the good ones are in force.
+      for (const e of loaded.errors)
+        ctx.logger.error({ file: e.file, line: e.line }, `registry: ${formatFileError(e)}`)
+      registry = new DeviceRegistry(loaded.entries, {
+        allowUnknown: cfg.allowUnknown,
+        unregisteredListSize: cfg.unregisteredListSize,
+        now: () => clock.now(),
+      })
+      ctx.services.set('enrichTags', (device: string) => registry.tagsFor(device))
+      ctx.services.set('registry', registry)
+      ctx.services.set('availability', tracker)
+      ctx.services.set('hygiene', { counters, metricSamples: () => hygieneSamples(counters) })
+      ctx.services.set('commands', dispatcher)
+      ctx.ingestGates.push(
+        createUnknownDeviceGate(registry, ctx.deadLetters, counters),
+        createSkewGate(
+          { maxMs: toMs(cfg.clockSkew.max), policy: cfg.clockSkew.policy },
+          ctx.deadLetters,
+          counters,
+        ),
+        createDedupeGate(
+          {
+            window: cfg.dedupe.window,
+            maxDevices: cfg.dedupe.maxDevices,
+            timeFieldOf: (type) => ctx.catalog.types.get(type)?.timeField,
+          },
+          ctx.deadLetters,
+          counters,
+        ),
+        createOrderGate(
+          { maxDevices: cfg.dedupe.maxDevices, resetBelow: Math.max(cfg.dedupe.window, 16) },
+          counters,
+        ),
+      )
+      subscription = ctx.events.subscribe((event) => {
+        if (event.stream === 'telemetry') tracker.seen(event.device, event.type)
+      })
+      const aedes = ctx.broker.instance
+      unwire = wireAvailability(aedes, {
+        tracker,
+        deviceOfTopic: (topic) => {
+          const hit = ctx.catalog.resolve(topic)[0]
+          if (hit) return { device: hit.device, type: hit.type.name }
+          // A device that only answers commands is learnt from its acks.
+          const ack = ACK_RE.exec(topic)
+          const type = ack ? registry.typeOf(ack[1] as string) : undefined
+          return ack && type ? { device: ack[1] as string, type } : null
+        },
+        typeOf: (d) => registry.typeOf(d),
+        admitted,
+        republish: (device) => {
+          const state = tracker.get(device)
+          if (state) output.republish(device, state)
+        },
+      })
+      const topicDeps = {
+        dispatcher,
+        publishResult,
+        onAckFrom: (device: string) => {
+          const type = registry.typeOf(device)
+          if (type && admitted(device)) tracker.seen(device, type)
+        },
+        now: () => clock.now(),
+      }
+      onPublish = (packet, client) => {
+        if (client) handleCommandTopic(topicDeps, packet.topic, packet.payload as Buffer, client.id)
+      }
+      aedes.on('publish', onPublish)
+      ctx.http.route('/devices', () => ({
+        status: 200,
+        contentType: 'application/json',
+        body: `${JSON.stringify(
+          {
+            registered: registry.entries().map((e) => ({ id: e.id, type: e.type, tags: e.tags })),
+            availability: tracker.snapshot(),
+            unregistered: registry.unregistered(),
+            hygiene: counters,
+            commands: { pending: dispatcher.pendingCount, ...dispatcher.counters },
+          },
+          null,
+          2,
+        )}\n`,
+      }))
+      ctx.logger.info(
+        { registered: loaded.entries.length, allowUnknown: cfg.allowUnknown, file: where.file },
+        'device registry loaded',
+      )
+    },
+    async stop() {
+      subscription?.unsubscribe()
+      unwire?.()
+      if (onPublish) ctx.broker.instance.off('publish', onPublish)
+      tracker.stop()
+      dispatcher.stop()
+    },
+  }
+}

@@ -1,0 +1,101 @@
+import type { RegistryEntry } from './registry-schema.js'
+
+/** A device that published but is not in the registry (kept whether it was accepted or rejected). */
+export interface UnregisteredDevice {
+  id: string
+  type: string
+  /** Last topic it published on. */
+  topic: string
+  firstSeen: number
+  lastSeen: number
+  messages: number
+  /** False when `devices.allowUnknown` rejected its messages. */
+  accepted: boolean
+}
+
+export interface RegistryOptions {
+  allowUnknown: boolean
+  /** Bound of the seen-but-unregistered list: the least recently seen is forgotten first. */
+  unregisteredListSize: number
+  now?: () => number
+}
+
+/** What other features may read through `ctx.services.get('registry')`. */
+export interface RegistryView {
+  get(id: string): RegistryEntry | undefined
+  /** Registered type, or the type an unregistered device was last seen with. */
+  typeOf(id: string): string | undefined
+  entries(): readonly RegistryEntry[]
+  unregistered(): UnregisteredDevice[]
+}
+
+/** The device instances: ids, types and metadata tags; plus the bounded list of unregistered devices seen. */
+export class DeviceRegistry implements RegistryView {
+  private readonly byId: ReadonlyMap<string, RegistryEntry>
+  // Insertion order is recency order: a sighting deletes and re-inserts, so the first key is the stalest.
+  private readonly seen = new Map<string, UnregisteredDevice>()
+  private readonly now: () => number
+
+  constructor(
+    entries: readonly RegistryEntry[],
+    private readonly options: RegistryOptions,
+  ) {
+    this.byId = new Map(entries.map((e) => [e.id, e]))
+    this.now = options.now ?? Date.now
+  }
+
+  get allowUnknown(): boolean {
+    return this.options.allowUnknown
+  }
+
+  get(id: string): RegistryEntry | undefined {
+    return this.byId.get(id)
+  }
+
+  typeOf(id: string): string | undefined {
+    return this.byId.get(id)?.type ?? this.seen.get(id)?.type
+  }
+
+  entries(): readonly RegistryEntry[] {
+    return [...this.byId.values()]
+  }
+
+  /** Metadata tags for the Normalizer's `enrichTags`; undefined for unregistered devices. */
+  tagsFor(device: string): Readonly<Record<string, string>> | undefined {
+    return this.byId.get(device)?.tags
+  }
+
+  /**
+   * Decides about a message from `device`: true when it may go on. An unregistered device is remembered
+   * either way, so operators can see who is knocking.
+   */
+  admit(device: string, type: string, topic: string): boolean {
+    if (this.byId.has(device)) return true
+    this.noteUnregistered(device, type, topic)
+    return this.options.allowUnknown
+  }
+
+  unregistered(): UnregisteredDevice[] {
+    return [...this.seen.values()].reverse()
+  }
+
+  private noteUnregistered(device: string, type: string, topic: string): void {
+    if (this.options.unregisteredListSize === 0) return
+    const t = this.now()
+    const prev = this.seen.get(device)
+    if (prev) this.seen.delete(device)
+    else if (this.seen.size >= this.options.unregisteredListSize) {
+      const stalest = this.seen.keys().next().value
+      if (stalest !== undefined) this.seen.delete(stalest)
+    }
+    this.seen.set(device, {
+      id: device,
+      type,
+      topic,
+      firstSeen: prev?.firstSeen ?? t,
+      lastSeen: t,
+      messages: (prev?.messages ?? 0) + 1,
+      accepted: this.options.allowUnknown,
+    })
+  }
+}

@@ -1,0 +1,51 @@
+import type { Event } from '../../core/event.js'
+import type { EventGate } from '../../extension.js'
+import type { DeadLetters } from '../dead-letters.js'
+import type { HygieneCounters } from './counters.js'
+import { BoundedMap, RecentWindow } from './recent-window.js'
+
+export interface DedupeOptions {
+  /** Recent seq numbers remembered per device; 0 switches the gate off. */
+  window: number
+  maxDevices: number
+  /** The payload field holding the device's own timestamp, per type (undefined when the type has none). */
+  timeFieldOf: (type: string) => string | undefined
+  now?: () => number
+}
+
+/**
+ * Drops repeated events of a device: QoS 1 redeliveries and device retries carry the same `seq`.
+ * The key is the seq plus the payload timestamp when there is one, so a device that restarts its
+ * counter (new timestamps) is not mistaken for a duplicate. Events without `seq` always pass.
+ */
+export function createDedupeGate(
+  options: DedupeOptions,
+  deadLetters: DeadLetters,
+  counters: HygieneCounters,
+): EventGate {
+  const windows = new BoundedMap<RecentWindow>(options.maxDevices)
+  const now = options.now ?? Date.now
+  return (event: Event) => {
+    if (options.window === 0 || event.seq === undefined || event.stream !== 'telemetry') return true
+    const field = options.timeFieldOf(event.type)
+    const stamp = field === undefined ? undefined : event.data[field]
+    const key = stamp === undefined ? `${event.seq}` : `${event.seq}@${String(stamp)}`
+    const recent = windows.touch(event.device, () => new RecentWindow(options.window))
+    if (!recent.has(key)) {
+      recent.add(key)
+      return true
+    }
+    counters.duplicates++
+    deadLetters.record({
+      reason: 'duplicate',
+      topic: event.topic,
+      payload: JSON.stringify(event.data),
+      encoding: 'utf8',
+      errors: [`seq ${event.seq} already seen from device ${event.device}`],
+      device: event.device,
+      type: event.type,
+      at: now(),
+    })
+    return false
+  }
+}
