@@ -1,0 +1,131 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { startInfluxStub } from './helpers/influx-stub.js'
+import { makeOutbox, sleep, tempDir, waitFor } from './helpers/make-outbox.js'
+
+let cleanup: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c()
+  cleanup = []
+})
+
+const line = (i: number) => `climate,device=d1 temperature=${i} ${1_700_000_000_000 + i}`
+
+describe('outbox batching and request shape (HTTP stub)', () => {
+  it('sends a batch as soon as batchSize lines are pending, not before', async () => {
+    const stub = await startInfluxStub(() => ({ status: 204 }))
+    cleanup.push(() => stub.stop())
+    const { sink } = makeOutbox({
+      target: { url: stub.url },
+      store: tempDir(),
+      options: { batchSize: 10, flushIntervalMs: 60_000 },
+    })
+    await sink.start()
+    cleanup.push(() => sink.close(1000))
+    for (let i = 0; i < 25; i++) sink.write(line(i), 'telemetry')
+    await waitFor(() => stub.writes.length === 2, 3000, 'two full batches')
+    await sleep(200)
+    expect(stub.writes.map((w) => w.body.split('\n').length)).toEqual([10, 10])
+    expect(sink.stats().pendingPoints).toBe(5)
+    await sink.flush(2000)
+    expect(stub.lines()).toEqual(Array.from({ length: 25 }, (_, i) => line(i)))
+  })
+
+  it('sends a partial batch once the oldest line waited flushInterval', async () => {
+    const stub = await startInfluxStub(() => ({ status: 204 }))
+    cleanup.push(() => stub.stop())
+    const { sink } = makeOutbox({
+      target: { url: stub.url },
+      store: tempDir(),
+      options: { batchSize: 1000, flushIntervalMs: 400 },
+    })
+    await sink.start()
+    cleanup.push(() => sink.close(1000))
+    const writtenAt = Date.now()
+    for (let i = 0; i < 3; i++) sink.write(line(i), 'telemetry')
+    await sleep(200)
+    expect(stub.writes).toHaveLength(0)
+    await waitFor(() => stub.writes.length === 1, 3000, 'the timed batch')
+    expect((stub.writes[0]?.at ?? 0) - writtenAt).toBeGreaterThanOrEqual(390)
+    expect(stub.writes[0]?.body).toBe([0, 1, 2].map(line).join('\n'))
+  })
+
+  it('v1 request: /write with db, rp, u, p, precision=ms, gzip', async () => {
+    const stub = await startInfluxStub(() => ({ status: 204 }))
+    cleanup.push(() => stub.stop())
+    const { sink } = makeOutbox({
+      target: { url: stub.url, database: 'site', retentionPolicy: 'week', username: 'gw', password: 's3cret' },
+      store: 'memory',
+      options: { createDatabase: false },
+    })
+    await sink.start()
+    cleanup.push(() => sink.close(1000))
+    sink.write(line(1), 'telemetry')
+    await sink.flush(2000)
+    const w = stub.writes[0]
+    expect(w?.path).toBe('/write')
+    expect(Object.fromEntries(w?.query ?? [])).toEqual({ db: 'site', rp: 'week', u: 'gw', p: 's3cret', precision: 'ms' })
+    expect(w?.headers['content-encoding']).toBe('gzip')
+    expect(w?.headers.authorization).toBeUndefined()
+    expect(w?.body).toBe(line(1))
+  })
+
+  it('v2 request: /api/v2/write with org, bucket, precision=ms and a Token header', async () => {
+    const stub = await startInfluxStub(() => ({ status: 204 }))
+    cleanup.push(() => stub.stop())
+    const { sink } = makeOutbox({
+      target: { url: stub.url, api: 'v2', org: 'acme', bucket: 'edge/raw', token: 'tok-123' },
+      store: 'memory',
+      options: { createDatabase: true },
+    })
+    await sink.start()
+    cleanup.push(() => sink.close(1000))
+    sink.write(line(1), 'telemetry')
+    sink.write(line(2), 'alert')
+    await sink.flush(2000)
+    expect(stub.writes).toHaveLength(1)
+    const w = stub.writes[0]
+    expect(w?.method).toBe('POST')
+    expect(w?.path).toBe('/api/v2/write')
+    expect(Object.fromEntries(w?.query ?? [])).toEqual({ org: 'acme', bucket: 'edge/raw', precision: 'ms' })
+    expect(w?.headers.authorization).toBe('Token tok-123')
+    expect(w?.headers['content-encoding']).toBe('gzip')
+    expect(w?.headers['content-type']).toBe('text/plain; charset=utf-8')
+    expect(w?.body.split('\n').sort()).toEqual([line(1), line(2)].sort())
+  })
+
+  it('413 splits the batch until the parts fit', async () => {
+    const stub = await startInfluxStub((req) =>
+      req.body.split('\n').length > 4 ? { status: 413, body: '{"error":"Request Entity Too Large"}' } : { status: 204 },
+    )
+    cleanup.push(() => stub.stop())
+    const { sink, deadLetters } = makeOutbox({ target: { url: stub.url }, store: 'memory', options: { batchSize: 16 } })
+    await sink.start()
+    cleanup.push(() => sink.close(1000))
+    for (let i = 0; i < 16; i++) sink.write(line(i), 'telemetry')
+    await sink.flush(3000)
+    const accepted = stub.writes.filter((w) => w.body.split('\n').length <= 4).flatMap((w) => w.body.split('\n'))
+    expect(accepted).toEqual(Array.from({ length: 16 }, (_, i) => line(i)))
+    expect(deadLetters).toHaveLength(0)
+    expect(sink.stats()).toMatchObject({ delivered: 16, pendingPoints: 0 })
+  })
+
+  it('401 pauses delivery, reports it, and keeps every point', async () => {
+    const stub = await startInfluxStub(() => ({ status: 401, body: '{"error":"authorization failed"}' }))
+    cleanup.push(() => stub.stop())
+    const { sink, deadLetters } = makeOutbox({ target: { url: stub.url }, store: tempDir(), options: { flushIntervalMs: 20 } })
+    await sink.start()
+    cleanup.push(() => sink.close(100))
+    for (let i = 0; i < 5; i++) sink.write(line(i), 'telemetry')
+    await waitFor(() => sink.stats().authFailed, 3000, 'auth failure')
+    await sleep(300)
+    // Paused: no hammering with bad credentials (the next try is authRetryMs away).
+    expect(stub.writes).toHaveLength(1)
+    expect(sink.stats()).toMatchObject({
+      authFailed: true,
+      pendingPoints: 5,
+      delivered: 0,
+      lastError: 'HTTP 401: authorization failed',
+    })
+    expect(deadLetters).toHaveLength(0)
+  })
+})

@@ -1,0 +1,56 @@
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { DeadLetter } from '../../../src/core/dead-letter.js'
+import { createLogger } from '../../../src/observability/logger.js'
+import { InfluxHttpClient, type InfluxTarget } from '../../../src/sinks/influx/http-client.js'
+import { type OutboxOptions, OutboxSink } from '../../../src/sinks/outbox/outbox-sink.js'
+import type { ChunkStore } from '../../../src/store/chunk-store.js'
+import { LmdbChunkStore } from '../../../src/store/lmdb-chunk-store.js'
+import { MemoryChunkStore } from '../../../src/store/memory-chunk-store.js'
+
+export const defaultOutboxOptions: OutboxOptions = {
+  batchSize: 5000,
+  flushIntervalMs: 100,
+  concurrency: 1,
+  maxBytes: 64 * 1024 * 1024,
+  commitIntervalMs: 5,
+  createDatabase: true,
+  retryBaseMs: 50,
+  retryCapMs: 500,
+  authRetryMs: 60_000,
+}
+
+export function tempDir(prefix = 'tidegate-outbox-'): string {
+  return mkdtempSync(join(tmpdir(), prefix))
+}
+
+/** An OutboxSink wired as the gateway wires it, with dead letters collected in an array. */
+export function makeOutbox(o: {
+  target: Partial<InfluxTarget> & { url: string }
+  options?: Partial<OutboxOptions>
+  /** A folder for the LMDB store, or 'memory'. */
+  store: string | 'memory'
+}) {
+  const deadLetters: DeadLetter[] = []
+  const client = new InfluxHttpClient({ database: 'tidegate', timeoutMs: 5000, ...o.target })
+  const store: ChunkStore = o.store === 'memory' ? new MemoryChunkStore() : new LmdbChunkStore(o.store)
+  const sink = new OutboxSink(
+    store,
+    client,
+    { ...defaultOutboxOptions, ...o.options },
+    createLogger('silent', false),
+    (d) => deadLetters.push(d),
+  )
+  return { sink, client, deadLetters }
+}
+
+export async function waitFor(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
