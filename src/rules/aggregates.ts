@@ -1,0 +1,218 @@
+/**
+ * Aggregate functions of windowed rules. An aggregate line in a rule file reads `name: fn(expr)`,
+ * e.g. `mean: avg(data.temperature)`, `p95: percentile(data.power, 95)`, `n: count()`.
+ * Numeric functions skip values that are not finite numbers (a missing field does not poison a mean).
+ */
+
+export const AGGREGATE_FUNCTIONS = [
+  'count',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'first',
+  'last',
+  'stddev',
+  'percentile',
+  'rate',
+  'delta',
+  'distinct',
+] as const
+export type AggregateFunction = (typeof AGGREGATE_FUNCTIONS)[number]
+
+export interface AggregateCall {
+  fn: AggregateFunction
+  /** The CEL input expression; null for `count()`. */
+  arg: string | null
+  /** Offset of `arg` inside the aggregate text (for error positions). */
+  argOffset: number
+  /** percentile only: 0..100. */
+  p: number
+}
+
+/** Parses `fn(expr)` / `percentile(expr, p)`; returns an error message when it is not one. */
+export function parseAggregateCall(text: string): AggregateCall | string {
+  const m = /^\s*([a-z]+)\s*\(([\s\S]*)\)\s*$/.exec(text)
+  if (!m) return 'an aggregate reads fn(expression), e.g. avg(data.temperature)'
+  const fn = m[1] as AggregateFunction
+  if (!AGGREGATE_FUNCTIONS.includes(fn))
+    return `unknown aggregate "${fn}"; one of ${AGGREGATE_FUNCTIONS.join(', ')}`
+  let inner = m[2] ?? ''
+  const argOffset = text.indexOf('(') + 1
+  let p = 0
+  if (fn === 'percentile') {
+    const comma = inner.lastIndexOf(',')
+    const pText = comma < 0 ? '' : inner.slice(comma + 1).trim()
+    p = Number(pText)
+    if (comma < 0 || pText === '' || !Number.isFinite(p) || p < 0 || p > 100)
+      return 'percentile reads percentile(expression, p) with 0 <= p <= 100'
+    inner = inner.slice(0, comma)
+  }
+  const arg = inner.trim() === '' ? null : inner
+  if (arg === null && fn !== 'count') return `${fn}() needs an input expression`
+  return { fn, arg, argOffset, p }
+}
+
+/** Folds one window's values of one aggregate. */
+export interface Accumulator {
+  add(value: unknown, time: number): void
+  result(): unknown
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
+
+class Count implements Accumulator {
+  n = 0
+  constructor(private readonly everyEvent: boolean) {}
+  add(v: unknown) {
+    if (this.everyEvent || (v !== null && v !== undefined)) this.n++
+  }
+  result() {
+    return this.n
+  }
+}
+
+class Sum implements Accumulator {
+  s = 0
+  n = 0
+  constructor(private readonly mean: boolean) {}
+  add(v: unknown) {
+    if (!isNum(v)) return
+    this.s += v
+    this.n++
+  }
+  result() {
+    if (this.mean) return this.n ? this.s / this.n : null
+    return this.s
+  }
+}
+
+class Extreme implements Accumulator {
+  v: number | null = null
+  constructor(private readonly max: boolean) {}
+  add(v: unknown) {
+    if (!isNum(v)) return
+    if (this.v === null || (this.max ? v > this.v : v < this.v)) this.v = v
+  }
+  result() {
+    return this.v
+  }
+}
+
+class Edge implements Accumulator {
+  v: unknown = null
+  seen = false
+  constructor(private readonly last: boolean) {}
+  add(v: unknown) {
+    if (v === undefined || v === null) return
+    if (this.last || !this.seen) this.v = v
+    this.seen = true
+  }
+  result() {
+    return this.v
+  }
+}
+
+/** Sample standard deviation (n - 1), Welford's running form: stable for long windows. */
+class StdDev implements Accumulator {
+  n = 0
+  mean = 0
+  m2 = 0
+  add(v: unknown) {
+    if (!isNum(v)) return
+    this.n++
+    const d = v - this.mean
+    this.mean += d / this.n
+    this.m2 += d * (v - this.mean)
+  }
+  result() {
+    return this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : null
+  }
+}
+
+/** Linear interpolation between the closest ranks (numpy's default). */
+class Percentile implements Accumulator {
+  values: number[] = []
+  constructor(private readonly p: number) {}
+  add(v: unknown) {
+    if (isNum(v)) this.values.push(v)
+  }
+  result() {
+    const n = this.values.length
+    if (n === 0) return null
+    const sorted = this.values.slice().sort((a, b) => a - b)
+    const rank = (this.p / 100) * (n - 1)
+    const lo = Math.floor(rank)
+    const hi = Math.ceil(rank)
+    const a = sorted[lo] as number
+    const b = sorted[hi] as number
+    return a + (b - a) * (rank - lo)
+  }
+}
+
+/** delta: last - first; rate: that change per second of (event or processing) time. */
+class Change implements Accumulator {
+  firstV = 0
+  firstT = 0
+  lastV = 0
+  lastT = 0
+  n = 0
+  constructor(private readonly perSecond: boolean) {}
+  add(v: unknown, t: number) {
+    if (!isNum(v)) return
+    if (this.n === 0) {
+      this.firstV = v
+      this.firstT = t
+    }
+    this.lastV = v
+    this.lastT = t
+    this.n++
+  }
+  result() {
+    if (this.n < 2) return null
+    const delta = this.lastV - this.firstV
+    if (!this.perSecond) return delta
+    const seconds = (this.lastT - this.firstT) / 1000
+    return seconds > 0 ? delta / seconds : null
+  }
+}
+
+class Distinct implements Accumulator {
+  seen = new Set<unknown>()
+  add(v: unknown) {
+    if (v === undefined || v === null) return
+    this.seen.add(typeof v === 'object' ? JSON.stringify(v) : v)
+  }
+  result() {
+    return this.seen.size
+  }
+}
+
+export function createAccumulator(call: AggregateCall): Accumulator {
+  switch (call.fn) {
+    case 'count':
+      return new Count(call.arg === null)
+    case 'sum':
+      return new Sum(false)
+    case 'avg':
+      return new Sum(true)
+    case 'min':
+      return new Extreme(false)
+    case 'max':
+      return new Extreme(true)
+    case 'first':
+      return new Edge(false)
+    case 'last':
+      return new Edge(true)
+    case 'stddev':
+      return new StdDev()
+    case 'percentile':
+      return new Percentile(call.p)
+    case 'rate':
+      return new Change(true)
+    case 'delta':
+      return new Change(false)
+    case 'distinct':
+      return new Distinct()
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The alert lifecycle of one (rule, key), as an explicit state machine:
+ *
+ *   ok ──when──► pending ──held `for`──► firing ──clear held `clearFor`──► resolved ──► ok
+ *        (for = 0 goes straight to firing)   │ ▲ repeat every `repeat`
+ *   pending ──when no longer holds──► ok     └─┘
+ *
+ * `evaluate` feeds a fresh condition result; `tick` lets time alone complete `for`, `clearFor` and
+ * `repeat` (processing-time rules). Transitions carry the time they became due, not the time they were
+ * noticed, so replays and coarse ticks give the same history.
+ */
+
+export type AlertState = 'ok' | 'pending' | 'firing'
+export type TransitionState = 'ok' | 'pending' | 'firing' | 'resolved'
+
+export interface AlertTiming {
+  forMs: number
+  clearForMs: number
+  /** 0: notify on state changes only. */
+  repeatMs: number
+}
+
+export interface Transition {
+  state: TransitionState
+  previous: TransitionState
+  /** When it happened (ms). */
+  at: number
+  /** When the alert was raised (the start of pending, or of firing when for = 0). */
+  since: number
+  /** 0 for a state change, n for the n-th re-notification while firing. */
+  repeat: number
+}
+
+export class AlertMachine {
+  state: AlertState = 'ok'
+  /** The last transition published, so an `ok` after a `resolved` reads right. */
+  private lastPublished: TransitionState = 'ok'
+  private raisedAt = 0
+  private stateSince = 0
+  private raising = false
+  private clearSince: number | null = null
+  private lastNotified = 0
+  private repeats = 0
+
+  constructor(private readonly timing: AlertTiming) {}
+
+  /** A new condition result at `at`: `raise` is the when-condition, `clear` the clear-condition. */
+  evaluate(raise: boolean, clear: boolean, at: number): Transition[] {
+    const out: Transition[] = []
+    this.raising = raise
+    switch (this.state) {
+      case 'ok':
+        if (raise) {
+          this.raisedAt = at
+          if (this.timing.forMs <= 0) this.enterFiring(at, out)
+          else this.enter('pending', at, out)
+        }
+        break
+      case 'pending':
+        if (!raise) this.enter('ok', at, out)
+        else if (at - this.raisedAt >= this.timing.forMs) this.enterFiring(at, out)
+        break
+      case 'firing':
+        if (clear) {
+          this.clearSince ??= at
+          if (at - this.clearSince >= this.timing.clearForMs) this.resolve(at, out)
+        } else {
+          this.clearSince = null
+          this.repeatIfDue(at, out)
+        }
+        break
+    }
+    return out
+  }
+
+  /** Time passes without a new result. */
+  tick(now: number): Transition[] {
+    const out: Transition[] = []
+    if (this.state === 'pending' && this.raising) {
+      const due = this.raisedAt + this.timing.forMs
+      if (now >= due) this.enterFiring(due, out)
+    }
+    if (this.state === 'firing') {
+      if (this.clearSince !== null) {
+        const due = this.clearSince + this.timing.clearForMs
+        if (now >= due) this.resolve(due, out)
+      } else this.repeatIfDue(now, out)
+    }
+    return out
+  }
+
+  /** Ends a firing or pending alert at once (its rule was removed or changed). */
+  forceResolve(at: number): Transition[] {
+    const out: Transition[] = []
+    if (this.state === 'firing') this.resolve(at, out)
+    else if (this.state === 'pending') this.enter('ok', at, out)
+    return out
+  }
+
+  get raisedSince(): number {
+    return this.raisedAt
+  }
+
+  private repeatIfDue(now: number, out: Transition[]): void {
+    const every = this.timing.repeatMs
+    if (every <= 0) return
+    // Catch up one re-notification per call; a long gap does not burst.
+    const due = this.lastNotified + every
+    if (now < due) return
+    this.repeats++
+    this.lastNotified = due + Math.floor((now - due) / every) * every
+    out.push({
+      state: 'firing',
+      previous: 'firing',
+      at: this.lastNotified,
+      since: this.raisedAt,
+      repeat: this.repeats,
+    })
+  }
+
+  private enterFiring(at: number, out: Transition[]): void {
+    this.clearSince = null
+    this.repeats = 0
+    this.lastNotified = at
+    this.enter('firing', at, out)
+  }
+
+  private resolve(at: number, out: Transition[]): void {
+    this.clearSince = null
+    out.push({ state: 'resolved', previous: this.lastPublished, at, since: this.raisedAt, repeat: 0 })
+    this.lastPublished = 'resolved'
+    this.state = 'ok'
+    this.stateSince = at
+  }
+
+  private enter(state: AlertState, at: number, out: Transition[]): void {
+    out.push({ state, previous: this.lastPublished, at, since: this.raisedAt, repeat: 0 })
+    this.lastPublished = state
+    this.state = state
+    this.stateSince = at
+  }
+
+  /** When the current state began. */
+  get since(): number {
+    return this.stateSince
+  }
+}

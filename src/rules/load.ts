@@ -1,0 +1,69 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { FileError } from '../core/file-errors.js'
+import { compileRuleText } from './compile.js'
+import type { CompiledRule } from './plan.js'
+
+/** One rule file's outcome: its rule, or every error in it. */
+export type RuleFileResult = { file: string; rule: CompiledRule } | { file: string; errors: FileError[] }
+
+export function isRuleFile(name: string): boolean {
+  return /\.ya?ml$/.test(name) && !name.startsWith('.')
+}
+
+export function loadRuleFile(file: string): RuleFileResult {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    return {
+      file,
+      errors: [{ file, line: 0, col: 0, path: '', message: `cannot read file: ${(err as Error).message}` }],
+    }
+  }
+  const out = compileRuleText(text, file)
+  return 'rule' in out ? { file, rule: out.rule } : { file, errors: out.errors }
+}
+
+export interface RulesLoad {
+  /** Per file, in name order. */
+  files: RuleFileResult[]
+  /** Good rules with unique ids (the first file wins a duplicate). */
+  rules: CompiledRule[]
+  errors: FileError[]
+}
+
+/** Loads every rule file of a folder. A missing folder is an error; an empty one is not. */
+export function loadRulesDir(dir: string): RulesLoad {
+  let names: string[]
+  try {
+    names = readdirSync(dir).filter(isRuleFile).sort()
+  } catch (err) {
+    const message = `cannot read rules folder: ${(err as Error).message}`
+    return { files: [], rules: [], errors: [{ file: dir, line: 0, col: 0, path: '', message }] }
+  }
+  return dedupe(names.map((n) => loadRuleFile(join(dir, n))))
+}
+
+/** Turns a second rule with an id already taken into an error of its file. */
+export function dedupe(files: RuleFileResult[]): RulesLoad {
+  const seen = new Map<string, string>()
+  const out: RuleFileResult[] = []
+  for (const f of files) {
+    if ('rule' in f) {
+      const first = seen.get(f.rule.id)
+      if (first !== undefined) {
+        const message = `rule id "${f.rule.id}" is already used by ${first}`
+        out.push({ file: f.file, errors: [{ file: f.file, line: 1, col: 1, path: '/id', message }] })
+        continue
+      }
+      seen.set(f.rule.id, f.file)
+    }
+    out.push(f)
+  }
+  return {
+    files: out,
+    rules: out.flatMap((f) => ('rule' in f ? [f.rule] : [])),
+    errors: out.flatMap((f) => ('errors' in f ? f.errors : [])),
+  }
+}
