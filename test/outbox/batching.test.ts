@@ -53,7 +53,13 @@ describe('outbox batching and request shape (HTTP stub)', () => {
     const stub = await startInfluxStub(() => ({ status: 204 }))
     cleanup.push(() => stub.stop())
     const { sink } = makeOutbox({
-      target: { url: stub.url, database: 'site', retentionPolicy: 'week', username: 'gw', password: 's3cret' },
+      target: {
+        url: stub.url,
+        database: 'site',
+        retentionPolicy: 'week',
+        username: 'gw',
+        password: 's3cret',
+      },
       store: 'memory',
       options: { createDatabase: false },
     })
@@ -63,7 +69,13 @@ describe('outbox batching and request shape (HTTP stub)', () => {
     await sink.flush(2000)
     const w = stub.writes[0]
     expect(w?.path).toBe('/write')
-    expect(Object.fromEntries(w?.query ?? [])).toEqual({ db: 'site', rp: 'week', u: 'gw', p: 's3cret', precision: 'ms' })
+    expect(Object.fromEntries(w?.query ?? [])).toEqual({
+      db: 'site',
+      rp: 'week',
+      u: 'gw',
+      p: 's3cret',
+      precision: 'ms',
+    })
     expect(w?.headers['content-encoding']).toBe('gzip')
     expect(w?.headers.authorization).toBeUndefined()
     expect(w?.body).toBe(line(1))
@@ -95,15 +107,23 @@ describe('outbox batching and request shape (HTTP stub)', () => {
 
   it('413 splits the batch until the parts fit', async () => {
     const stub = await startInfluxStub((req) =>
-      req.body.split('\n').length > 4 ? { status: 413, body: '{"error":"Request Entity Too Large"}' } : { status: 204 },
+      req.body.split('\n').length > 4
+        ? { status: 413, body: '{"error":"Request Entity Too Large"}' }
+        : { status: 204 },
     )
     cleanup.push(() => stub.stop())
-    const { sink, deadLetters } = makeOutbox({ target: { url: stub.url }, store: 'memory', options: { batchSize: 16 } })
+    const { sink, deadLetters } = makeOutbox({
+      target: { url: stub.url },
+      store: 'memory',
+      options: { batchSize: 16 },
+    })
     await sink.start()
     cleanup.push(() => sink.close(1000))
     for (let i = 0; i < 16; i++) sink.write(line(i), 'telemetry')
     await sink.flush(3000)
-    const accepted = stub.writes.filter((w) => w.body.split('\n').length <= 4).flatMap((w) => w.body.split('\n'))
+    const accepted = stub.writes
+      .filter((w) => w.body.split('\n').length <= 4)
+      .flatMap((w) => w.body.split('\n'))
     expect(accepted).toEqual(Array.from({ length: 16 }, (_, i) => line(i)))
     expect(deadLetters).toHaveLength(0)
     expect(sink.stats()).toMatchObject({ delivered: 16, pendingPoints: 0 })
@@ -112,7 +132,11 @@ describe('outbox batching and request shape (HTTP stub)', () => {
   it('401 pauses delivery, reports it, and keeps every point', async () => {
     const stub = await startInfluxStub(() => ({ status: 401, body: '{"error":"authorization failed"}' }))
     cleanup.push(() => stub.stop())
-    const { sink, deadLetters } = makeOutbox({ target: { url: stub.url }, store: tempDir(), options: { flushIntervalMs: 20 } })
+    const { sink, deadLetters } = makeOutbox({
+      target: { url: stub.url },
+      store: tempDir(),
+      options: { flushIntervalMs: 20 },
+    })
     await sink.start()
     cleanup.push(() => sink.close(100))
     for (let i = 0; i < 5; i++) sink.write(line(i), 'telemetry')

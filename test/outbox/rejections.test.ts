@@ -27,7 +27,11 @@ describe('InfluxDB answers that are not 2xx (real influxd)', () => {
     const lines: string[] = []
     for (let i = 0; i < 200; i++) {
       const value = bad.has(i) ? (i === 150 ? 'oops' : `"hot"`) : String(i)
-      lines.push(i === 150 ? `climate,device=d${i % 3} ${value}` : `climate,device=d${i % 3} temperature=${value} ${T0 + i}`)
+      lines.push(
+        i === 150
+          ? `climate,device=d${i % 3} ${value}`
+          : `climate,device=d${i % 3} temperature=${value} ${T0 + i}`,
+      )
     }
     // One first good point fixes the field type before the batch arrives.
     sink.write(`climate,device=d0 temperature=0.5 ${T0 - 1}`, 'telemetry')

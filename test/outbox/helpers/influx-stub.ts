@@ -58,7 +58,9 @@ export async function startInfluxStub(handler: StubHandler, upstream?: string) {
       reply = { status: 200, body: '{"results":[{"statement_id":0}]}' }
     }
     if (reply !== 'proxy') {
-      res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers }).end(reply.body ?? '')
+      res
+        .writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers })
+        .end(reply.body ?? '')
       return
     }
     if (!upstream) {
@@ -67,7 +69,8 @@ export async function startInfluxStub(handler: StubHandler, upstream?: string) {
     }
     try {
       const headers: Record<string, string> = {}
-      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host') headers[k] = v
+      for (const [k, v] of Object.entries(req.headers))
+        if (typeof v === 'string' && k !== 'host') headers[k] = v
       const up = await fetch(`${upstream}${req.url}`, {
         method: req.method ?? 'GET',
         headers,
