@@ -61,7 +61,10 @@ export class Authenticator {
         if (grant) this.grants.set(client, grant)
         callback(grant ? null : refusal('not authorized', NOT_AUTHORIZED), grant !== null)
       },
-      (err: unknown) => callback(refusal((err as Error).message, NOT_AUTHORIZED), false),
+      (err: unknown) => {
+        const code = (err as { returnCode?: number }).returnCode ?? NOT_AUTHORIZED
+        callback(refusal((err as Error).message, code), false)
+      },
     )
   }
 

@@ -59,6 +59,7 @@ export class Broker {
   private readonly net: Listeners
   private state: BoundedState | null = null
   private readonly infos = new WeakMap<Duplex, ConnectionInfo>()
+  private readonly errored = new WeakSet<Client>()
 
   constructor(
     private readonly config: MqttConfig,
@@ -149,7 +150,11 @@ export class Broker {
     aedes.on('clientDisconnect', (client) => state.clientGone(client))
     const onError = (client: Client, err: Error) => {
       const match = AEDES_ERRORS.find(([text]) => err.message.startsWith(text))
-      if (match) this.refusals.refuse(match[1], { clientId: client?.id ?? null, ...this.addressOf(client) })
+      if (!match) return
+      // Packets of one read are handled concurrently, so one cut can raise the same error many times.
+      if (client && this.errored.has(client)) return
+      if (client) this.errored.add(client)
+      this.refusals.refuse(match[1], { clientId: client?.id ?? null, ...this.addressOf(client) })
     }
     aedes.on('clientError', onError)
     aedes.on('connectionError', onError)
