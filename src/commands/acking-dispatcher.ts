@@ -148,12 +148,8 @@ export class AckingCommandDispatcher implements CommandDispatcher {
       error?: unknown
       data?: unknown
     } | null
-    if (
-      !ack ||
-      typeof ack !== 'object' ||
-      typeof ack.id !== 'string' ||
-      (ack.status !== 'ok' && ack.status !== 'error')
-    ) {
+    const status = ack && typeof ack === 'object' ? ACK_STATUS.get(ack.status) : undefined
+    if (!ack || typeof ack.id !== 'string' || status === undefined) {
       this.counters.invalidAcks++
       return
     }
@@ -166,8 +162,8 @@ export class AckingCommandDispatcher implements CommandDispatcher {
     this.finish(tracked)
     const extra: Partial<CommandOutcome> = { latencyMs: this.deps.clock.now() - tracked.firstSentAt }
     if (ack.data !== undefined) extra.data = ack.data
-    if (ack.status === 'error') extra.reason = errorText(ack)
-    this.report(device, tracked.type, tracked.message, ack.status === 'ok' ? 'acked' : 'failed', extra)
+    if (status === 'failed') extra.reason = errorText(ack)
+    this.report(device, tracked.type, tracked.message, status, extra)
   }
 
   /** The device came online: queued commands go out in the order they were accepted. */
@@ -281,6 +277,17 @@ export class AckingCommandDispatcher implements CommandDispatcher {
     this.deps.onOutcome(outcome)
   }
 }
+
+/**
+ * Ack statuses: `ok`/`error` from devices; `sent`/`failed` from the serial command router, which acks
+ * once the bytes are written to the port (the serial device itself has no ack channel).
+ */
+const ACK_STATUS = new Map<unknown, 'acked' | 'failed'>([
+  ['ok', 'acked'],
+  ['sent', 'acked'],
+  ['error', 'failed'],
+  ['failed', 'failed'],
+])
 
 /** The device's explanation of a failed command: `message` (documented) or `error` (common in firmware). */
 function errorText(ack: { message?: unknown; error?: unknown }): string {

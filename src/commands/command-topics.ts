@@ -28,14 +28,14 @@ export interface CommandTopicDeps {
 }
 
 /**
- * Handles client publishes on the command topics: acks from devices, and operator commands.
- * Returns true when the topic was one of them.
+ * Handles publishes on the command topics: acks (from devices, or from the gateway's serial command
+ * router, clientId null), and operator commands from clients. Returns true when the topic was one of them.
  */
 export function handleCommandTopic(
   deps: CommandTopicDeps,
   topic: string,
   payload: Buffer,
-  clientId: string,
+  clientId: string | null,
 ): boolean {
   const ack = ACK_RE.exec(topic)
   if (ack) {
@@ -50,8 +50,9 @@ export function handleCommandTopic(
     deps.dispatcher.acknowledge(device, parsed)
     return true
   }
-  const op = OPERATOR_COMMAND_RE.exec(topic)
-  if (!op) return false
+  // Operator commands come from MQTT clients; the gateway's own publishes there are results, not requests.
+  const op = clientId === null ? null : OPERATOR_COMMAND_RE.exec(topic)
+  if (!op || clientId === null) return false
   const device = op[1] as string
   const name = op[2] as string
   const source = operatorSource(clientId)

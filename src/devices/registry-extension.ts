@@ -203,7 +203,7 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
         now: () => clock.now(),
       }
       onPublish = (packet, client) => {
-        if (client) handleCommandTopic(topicDeps, packet.topic, packet.payload as Buffer, client.id)
+        handleCommandTopic(topicDeps, packet.topic, packet.payload as Buffer, client?.id ?? null)
       }
       aedes.on('publish', onPublish)
       ctx.http.route('/devices', () => ({
