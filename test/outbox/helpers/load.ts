@@ -4,8 +4,8 @@ export interface SteadyLoad {
   /** seqs PUBACKed per device. */
   acked: Map<string, number[]>
   sent: () => number
-  /** Stops publishing and waits for the outstanding PUBACKs (or their failure). */
-  stop(): Promise<void>
+  /** Stops publishing and waits for the outstanding PUBACKs (or their failure) unless told not to. */
+  stop(options?: { wait: boolean }): Promise<void>
 }
 
 /**
@@ -36,9 +36,9 @@ export function steadyLoad(client: MqttClient, devices: string[], everyMs: numbe
   return {
     acked,
     sent: () => sent,
-    async stop() {
+    async stop(options = { wait: true }) {
       clearInterval(timer)
-      await Promise.all([...outstanding])
+      if (options.wait) await Promise.all([...outstanding])
     },
   }
 }

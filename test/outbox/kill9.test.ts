@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { InfluxHttpClient } from '../../src/sinks/influx/http-client.js'
+import { freePort } from '../helpers/free-port.js'
+import { uniqueDatabase } from '../helpers/gateway.js'
+import { startInfluxd } from '../helpers/influxd.js'
+import { connectClient } from '../helpers/mqtt.js'
+import { steadyLoad } from './helpers/load.js'
+import { sleep, tempDir } from './helpers/make-outbox.js'
+
+let cleanup: (() => Promise<void>)[] = []
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c()
+  cleanup = []
+})
+
+/** The real CLI as a child process; stopped by pid. */
+function startGatewayProcess(configFile: string): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'run', '--config', configFile], {
+    cwd: process.cwd(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout?.on('data', (d: Buffer) => {
+    output = (output + d.toString()).slice(-8000)
+  })
+  child.stderr?.on('data', (d: Buffer) => {
+    output = (output + d.toString()).slice(-8000)
+  })
+  cleanup.push(async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      const exited = new Promise((r) => child.once('exit', r))
+      process.kill(child.pid, 'SIGKILL')
+      await exited
+    }
+  })
+  return { child, output: () => output }
+}
+
+async function connectWhenUp(url: string, timeoutMs: number) {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await connectClient(url)
+    } catch (err) {
+      if (Date.now() > until) throw err
+      await sleep(100)
+    }
+  }
+}
+
+async function seqsIn(influx: InfluxHttpClient): Promise<Set<number>> {
+  const res = await influx.query(`SELECT co2 FROM climate WHERE device='k9'`)
+  return new Set((res.results[0]?.series?.[0]?.values ?? []).map((r) => r[1] as number))
+}
+
+describe('gateway killed with SIGKILL under load', () => {
+  it('every point the outbox accepted (every PUBACKed QoS 1 message) is in InfluxDB after a restart', async () => {
+    const influxd = await startInfluxd()
+    cleanup.push(() => influxd.stop())
+    const database = uniqueDatabase()
+    const mqttPort = await freePort()
+    const dir = tempDir('tidegate-kill9-')
+    const configFile = join(dir, 'gateway.yaml')
+    writeFileSync(
+      configFile,
+      `version: 1
+mqtt: { listeners: [{ host: 127.0.0.1, port: ${mqttPort} }] }
+influx: { url: ${influxd.url}, database: ${database}, flushInterval: 50ms, maxRetryDelay: 300ms }
+http: { host: 127.0.0.1, port: 0 }
+dataDir: ${join(dir, 'data')}
+log: { level: warn }
+`,
+    )
+    const first = startGatewayProcess(configFile)
+    const device = await connectWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 20_000)
+    cleanup.push(() => device.endAsync(true))
+    device.on('error', () => undefined)
+    const load = steadyLoad(device, ['k9'], 2, Date.now() - 60_000)
+    await sleep(400)
+    // Most of what follows is accepted while InfluxDB is away: it lives only in the outbox.
+    await influxd.stop({ keepData: true })
+    await sleep(1000)
+    const exited = new Promise((r) => first.child.once('exit', r))
+    process.kill(first.child.pid as number, 'SIGKILL')
+    await exited
+    await load.stop({ wait: false })
+    const acked = [...(load.acked.get('k9') ?? [])]
+    expect(acked.length).toBeGreaterThan(200)
+
+    await influxd.restart()
+    const influx = new InfluxHttpClient({ url: influxd.url, database, timeoutMs: 5000 })
+    const before = await seqsIn(influx)
+    expect(acked.filter((s) => !before.has(s)).length).toBeGreaterThan(0) // the outbox held some
+    const second = startGatewayProcess(configFile)
+    const until = Date.now() + 20_000
+    let landed = before
+    while (Date.now() < until) {
+      landed = await seqsIn(influx)
+      if (acked.every((s) => landed.has(s))) break
+      await sleep(100)
+    }
+    const missing = acked.filter((s) => !landed.has(s))
+    expect(missing, second.output()).toEqual([])
+  })
+})
