@@ -3,6 +3,7 @@ import { serialExtension } from './ingest/serial/extension.js'
 import { journalExtension } from './journal/extension.js'
 import { observabilityExtension } from './observability/extension.js'
 import { registryExtension } from './devices/registry-extension.js'
+import { rulesExtension } from './rules/extension.js'
 import { telemetryWriterExtension } from './sinks/influx/telemetry-writer.js'
 
 /**
@@ -15,4 +16,5 @@ export const extensionFactories: ExtensionFactory[] = [
   registryExtension,
   journalExtension,
   serialExtension,
+  rulesExtension,
 ]

@@ -3,12 +3,14 @@ import { loadConfig } from '../config/load.js'
 import { type FileError, FileErrors, formatFileError } from '../core/file-errors.js'
 import { loadCatalog } from '../devices/catalog.js'
 import { checkRegistryAndCommands } from '../devices/registry-check.js'
+import { checkRuleFiles } from '../rules/check-rules.js'
 import { configPathFrom, parseCommonArgs } from './args.js'
 
 /** Extra validators (rules, registry, ...) register here; each returns every error it finds. */
 export const checkers: ((config: ReturnType<typeof loadConfig>['config'], baseDir: string) => FileError[])[] =
   [(config, baseDir) => loadCatalog(resolve(baseDir, config.catalog)).errors]
 checkers.push(checkRegistryAndCommands)
+checkers.push(checkRuleFiles)
 
 export async function runCheck(argv: string[]): Promise<number> {
   const { values } = parseCommonArgs(argv)

@@ -73,7 +73,7 @@ export interface RuleEffects {
 
 /** Topic levels from keys must not split or widen a topic. */
 export function topicSafe(s: string): string {
-  return s.replace(/[/+#\u0000]/g, '_') || '_'
+  return s.replace(/[/+#]/g, '_') || '_'
 }
 
 /** `alerts/<rule>/<key>`, or `tidegate/shadow/alerts/<rule>/<key>` for shadow rules. */

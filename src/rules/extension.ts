@@ -1,0 +1,125 @@
+import { existsSync } from 'node:fs'
+import { interval, type Subscription } from 'rxjs'
+import { formatFileError } from '../core/file-errors.js'
+import type { Extension, GatewayContext } from '../extension.js'
+import { RateLimitedLog } from '../observability/logger.js'
+import type { Sample } from '../observability/metrics-source.js'
+import { RuleEngine } from './engine.js'
+import { FolderWatcher } from './folder-watcher.js'
+import { type GatewayEffectStats, gatewayEffects } from './gateway-effects.js'
+import { RuleFolder } from './rule-folder.js'
+
+/** Where rule file errors are published (retained: the current state of the folder). */
+export const RULE_ERRORS_TOPIC = 'tidegate/rules/errors'
+/** How often time alone moves rules on (idle windows, for/clearFor/repeat, deadman, queued commands). */
+const TICK_MS = 250
+const RELOAD_DEBOUNCE_MS = 200
+
+/**
+ * The rules feature: loads `rules/`, runs every event through the engine, ticks it, and reloads on
+ * change. A bad file is reported (log, `tidegate/rules/errors`) and its last good version keeps running.
+ */
+export function rulesExtension(ctx: GatewayContext): Extension {
+  const dir = ctx.path(ctx.config.rules)
+  const log = new RateLimitedLog(ctx.logger, 20)
+  const effectStats: GatewayEffectStats = { commandsRefused: 0, publishFailures: 0 }
+  const engine = new RuleEngine({ effects: gatewayEffects(ctx, log, effectStats) })
+  const folder = new RuleFolder(dir)
+  const watcher = new FolderWatcher(
+    dir,
+    RELOAD_DEBOUNCE_MS,
+    () => reload('change'),
+    (err) => ctx.logger.warn({ err: err.message, dir }, 'rules folder watch failed'),
+  )
+  const subscriptions: Subscription[] = []
+  let reloads = 0
+  let lastErrors = 0
+
+  function reload(why: string): void {
+    const result = folder.load()
+    const change = engine.setRules(result.rules)
+    reloads++
+    lastErrors = result.errors.length
+    for (const e of result.errors)
+      ctx.logger.error({ file: e.file, line: e.line }, `rule file: ${formatFileError(e)}`)
+    for (const file of result.keptOld)
+      ctx.logger.warn({ file }, 'rule file has errors; its previous version keeps running')
+    const body = {
+      at: Date.now(),
+      errors: result.errors.map((e) => ({ ...e, text: formatFileError(e) })),
+      keptOld: result.keptOld,
+    }
+    ctx.broker.publish(RULE_ERRORS_TOPIC, JSON.stringify(body), { qos: 1, retain: true }).catch(() => {})
+    ctx.logger.info({ why, dir, ...change, errors: result.errors.length }, 'rules loaded')
+  }
+
+  return {
+    name: 'rules',
+    async start() {
+      ctx.services.set('rules', {
+        engine,
+        stats: () => engine.stats(),
+        readiness: () => ({
+          ready: true,
+          detail: { rules: engine.rules.length, errors: lastErrors, reloads },
+        }),
+        metricSamples: () => metricSamples(engine, effectStats),
+      })
+      if (!existsSync(dir)) {
+        ctx.logger.warn({ dir }, 'rules folder missing; no rules run')
+        return
+      }
+      reload('start')
+      subscriptions.push(ctx.events.subscribe((event) => engine.push(event)))
+      subscriptions.push(interval(TICK_MS).subscribe(() => engine.advanceTo()))
+      watcher.start()
+    },
+    async stop() {
+      watcher.stop()
+      for (const s of subscriptions) s.unsubscribe()
+    },
+  }
+}
+
+function metricSamples(engine: RuleEngine, effects: GatewayEffectStats): Sample[] {
+  const out: Sample[] = []
+  const counters: [string, string, string][] = [
+    ['matched', 'tidegate_rule_events_total', 'Events that passed a rule filter'],
+    ['results', 'tidegate_rule_results_total', 'Results evaluated (closed windows, per-event evaluations)'],
+    ['late', 'tidegate_rule_late_events_total', 'Events behind the watermark, dead-lettered as late'],
+    ['errors', 'tidegate_rule_errors_total', 'Runtime expression and action errors'],
+    ['transitions', 'tidegate_rule_alert_transitions_total', 'Alert state transitions'],
+    ['commands', 'tidegate_rule_commands_total', 'Commands sent by rules'],
+    [
+      'commandsDeferred',
+      'tidegate_rule_commands_deferred_total',
+      'Commands held back by the minimum interval',
+    ],
+    ['shadowed', 'tidegate_rule_commands_shadowed_total', 'Commands a shadow rule would have sent'],
+  ]
+  for (const [rule, s] of Object.entries(engine.stats())) {
+    for (const [key, name, help] of counters)
+      out.push({ name, help, type: 'counter', labels: { rule }, value: s[key] ?? 0 })
+    out.push({
+      name: 'tidegate_rule_firing',
+      help: 'Keys firing',
+      type: 'gauge',
+      labels: { rule },
+      value: s.firing ?? 0,
+    })
+    out.push({
+      name: 'tidegate_rule_open_windows',
+      help: 'Open windows',
+      type: 'gauge',
+      labels: { rule },
+      value: s.openWindows ?? 0,
+    })
+  }
+  out.push({
+    name: 'tidegate_rule_commands_refused_total',
+    help: 'Rule commands the dispatcher refused',
+    type: 'counter',
+    value: effects.commandsRefused,
+  })
+  return out
+}

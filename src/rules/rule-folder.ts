@@ -1,0 +1,61 @@
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { FileError } from '../core/file-errors.js'
+import { dedupe, isRuleFile, loadRuleFile, type RuleFileResult } from './load.js'
+import type { CompiledRule } from './plan.js'
+
+export interface FolderLoad {
+  /** What should run: every good file, and the last good version of each bad one. */
+  rules: CompiledRule[]
+  /** Problems of this load; a bad file listed here keeps running its previous version. */
+  errors: FileError[]
+  /** Files whose previous version kept running because the new one is bad. */
+  keptOld: string[]
+}
+
+/**
+ * The rules folder as the gateway sees it across reloads: a file that turns bad is reported and its
+ * last good version keeps running; a deleted file's rules go away.
+ */
+export class RuleFolder {
+  private readonly lastGood = new Map<string, CompiledRule>()
+
+  constructor(readonly dir: string) {}
+
+  load(): FolderLoad {
+    let names: string[]
+    try {
+      names = readdirSync(this.dir).filter(isRuleFile).sort()
+    } catch (err) {
+      const message = `cannot read rules folder: ${(err as Error).message}`
+      // An unreadable folder (mid-rename, permissions) keeps everything that ran.
+      return {
+        rules: [...this.lastGood.values()],
+        errors: [{ file: this.dir, line: 0, col: 0, path: '', message }],
+        keptOld: [...this.lastGood.keys()],
+      }
+    }
+    const files = names.map((n) => join(this.dir, n))
+    const present = new Set(files)
+    for (const f of this.lastGood.keys()) if (!present.has(f)) this.lastGood.delete(f)
+    const results = dedupe(files.map(loadRuleFile))
+    const keptOld: string[] = []
+    const effective: RuleFileResult[] = results.files.map((r) => {
+      if ('rule' in r) {
+        this.lastGood.set(r.file, r.rule)
+        return r
+      }
+      const old = this.lastGood.get(r.file)
+      if (!old) return r
+      keptOld.push(r.file)
+      return { file: r.file, rule: old }
+    })
+    // The kept old versions may collide with a new file's id: dedupe again, the earlier file wins.
+    const final = dedupe(effective)
+    return {
+      rules: final.rules,
+      errors: [...results.errors, ...final.errors.filter((e) => !results.errors.includes(e))],
+      keptOld,
+    }
+  }
+}
