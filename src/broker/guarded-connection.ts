@@ -27,6 +27,8 @@ const GRACEFUL_CLOSE_MS = 1000
 export class GuardedConnection extends Duplex {
   private pending: Buffer[] = []
   private pendingBytes = 0
+  /** Size of the packet being received once its header is known; 0 while the header is incomplete. */
+  private awaiting = 0
   private connectSeen = false
   private refused = false
 
@@ -78,6 +80,9 @@ export class GuardedConnection extends Duplex {
     if (this.refused) return
     this.pending.push(chunk)
     this.pendingBytes += chunk.length
+    // A packet whose size is known waits in its chunks until complete: no copy per arriving chunk.
+    if (this.pendingBytes < this.awaiting) return
+    this.awaiting = 0
     const frames: Buffer[] = []
     let buffer = this.pending.length === 1 ? chunk : Buffer.concat(this.pending, this.pendingBytes)
     for (;;) {
@@ -89,7 +94,10 @@ export class GuardedConnection extends Duplex {
       // Refused on the header alone: a huge or never-finished packet is not buffered [issue 10 #1].
       if (total > this.options.maxPacketBytes)
         return this.refuse({ reason: 'packet_too_large', detail: `packet of ${total} bytes` })
-      if (buffer.length < total) break
+      if (buffer.length < total) {
+        this.awaiting = total
+        break
+      }
       const type = (buffer[0] ?? 0) >> 4
       const flags = (buffer[0] ?? 0) & 0x0f
       const body = buffer.subarray(header.headerLength, total)
@@ -101,7 +109,8 @@ export class GuardedConnection extends Duplex {
       frames.push(buffer.subarray(0, total))
       buffer = buffer.subarray(total)
     }
-    this.pending = buffer.length ? [buffer] : []
+    // Keep a copy of a partial packet, not a view that pins the whole (possibly large) last chunk.
+    this.pending = buffer.length ? [this.awaiting ? Buffer.from(buffer) : buffer] : []
     this.pendingBytes = buffer.length
     if (frames.length) this.forward(frames)
   }

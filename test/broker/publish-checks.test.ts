@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { collect, connectClient } from '../helpers/mqtt.js'
-import { bytes, RawClient, rawPublish, sleep, startBroker } from './raw-client.js'
+import { bytes, connectPacket, RawClient, rawPublish, sleep, startBroker } from './raw-client.js'
 
 let cleanup: (() => Promise<void> | void)[] = []
 afterEach(async () => {
@@ -76,6 +76,31 @@ describe('PUBLISH / SUBSCRIBE checks (raw socket)', () => {
     await seen.next(1)
     expect(seen.messages[0]?.topic).toBe('__proto__/constructor')
     expect(raw.closed).toBe(false)
+  })
+
+  it('packets split into single bytes, and many packets in one write, pass the guard intact', async () => {
+    const { port, seen } = await setup()
+    const raw = await RawClient.open(port)
+    cleanup.push(() => raw.close())
+    const stream = Buffer.concat([
+      connectPacket({ clientId: 'bytewise' }),
+      rawPublish(Buffer.from('split/a'), Buffer.from('one'), 1, 1),
+      rawPublish(Buffer.from('split/b'), Buffer.alloc(3000, 0x42), 0),
+    ])
+    for (const byte of stream) {
+      raw.send(Buffer.from([byte]))
+      await new Promise((r) => setImmediate(r))
+    }
+    const burst = Buffer.concat(
+      Array.from({ length: 50 }, (_, i) => rawPublish(Buffer.from('split/c'), Buffer.from(String(i)))),
+    )
+    raw.send(burst)
+    await seen.next(52)
+    expect(seen.messages.map((m) => m.topic).slice(0, 2)).toEqual(['split/a', 'split/b'])
+    expect(seen.messages[1]?.payload.length).toBe(3000)
+    expect(seen.messages.slice(2).map((m) => m.payload.toString())).toEqual(
+      Array.from({ length: 50 }, (_, i) => String(i)),
+    )
   })
 
   it('publishing to $SYS/# is denied (disconnect, counted)', async () => {
