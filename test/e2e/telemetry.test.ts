@@ -79,6 +79,31 @@ describe('telemetry end to end', () => {
     expect(rows).toHaveLength(1)
   })
 
+  it('JSON that is not an object, and an empty device level, are dead letters over MQTT too', async () => {
+    const { gateway, mqttUrl } = await startTestGateway()
+    cleanup.push(() => gateway.stop())
+    const watcher = await connectClient(mqttUrl)
+    cleanup.push(() => watcher.endAsync())
+    const dead = await collect(watcher, 'tidegate/deadletter/#')
+    const device = await connectClient(mqttUrl)
+    cleanup.push(() => device.endAsync())
+    for (const payload of ['[1,2]', '42', '"hot"']) {
+      await device.publishAsync('devices/d4/telemetry', payload, { qos: 1 })
+    }
+    await device.publishAsync('devices//telemetry', '{"temperature":1}', { qos: 1 })
+    await dead.next(4)
+    const got = dead.messages.map((m) => ({ topic: m.topic, body: JSON.parse(m.payload.toString()) }))
+    expect(got.map((m) => [m.topic, m.body.payload])).toEqual([
+      ['tidegate/deadletter/schema', '[1,2]'],
+      ['tidegate/deadletter/schema', '42'],
+      ['tidegate/deadletter/schema', '"hot"'],
+      ['tidegate/deadletter/no_type', '{"temperature":1}'],
+    ])
+    expect(got[0]?.body).toMatchObject({ errors: ['payload must be a JSON object'], device: 'd4' })
+    expect(gateway.deadLetters.counts.get('schema')).toBe(3)
+    expect(gateway.deadLetters.total()).toBe(4)
+  })
+
   it('other clients can subscribe to what devices publish (a real broker)', async () => {
     const { gateway, mqttUrl } = await startTestGateway()
     cleanup.push(() => gateway.stop())
