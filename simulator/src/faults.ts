@@ -39,8 +39,9 @@ export function faultMessages(
       return [original, ...Array.from({ length: p.count }, () => original)].map((payload) => ({ payload }))
     }
     case 'out_of_order': {
-      const first = device.sample(now)
-      const second = device.sample(now + 1)
+      // Distinct timestamps (a sample just published at `now` keeps its own point).
+      const first = device.sample(now + 1)
+      const second = device.sample(now + 2)
       return [{ payload: json(second) }, { payload: json(first) }]
     }
     case 'late':
@@ -48,7 +49,11 @@ export function faultMessages(
     case 'clock_skew':
       return repeat(() => json({ ...device.sample(now), ts: Math.round(now + p.offsetMs) }))
     case 'burst':
-      return repeat(() => json(device.sample(now)))
+      // A backlog flushed at once (after an outage): consecutive seq, timestamps 1 ms apart up to now,
+      // so each reading stays its own point in InfluxDB.
+      return Array.from({ length: p.count }, (_, i) => ({
+        payload: json(device.sample(now - (p.count - 1 - i))),
+      }))
     case 'oversize': {
       const base = json(device.sample(now))
       const pad = Math.max(0, p.size - base.length - 12)

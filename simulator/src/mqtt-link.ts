@@ -50,6 +50,7 @@ export class MqttLink {
   async connect(): Promise<void> {
     const id = this.device.id
     const group = this.device.spec.group
+    let connectedOnce = false
     const client = mqtt.connect(this.url, {
       clientId: id,
       clean: true,
@@ -70,6 +71,11 @@ export class MqttLink {
       // Connection errors surface as reconnects; a device keeps trying like real firmware does.
     })
     client.on('message', (topic, payload) => this.handleMessage(topic, payload))
+    // mqtt.js reconnects by itself after the broker closes the connection (e.g. a refused packet).
+    client.on('connect', () => {
+      if (connectedOnce) this.stats.reconnects++
+      connectedOnce = true
+    })
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve())
       client.once('error', reject)

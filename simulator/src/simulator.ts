@@ -156,8 +156,9 @@ export class Simulator {
       this.commands.push(c)
       for (const l of this.commandListeners) l(c)
     })
-    // Spread first samples over one interval so devices do not publish in lockstep.
-    const nextDue = this.startedAt + (spec.intervalMs * spec.index) / Math.max(1, total)
+    // Spread first samples over one interval so devices do not publish in lockstep (none at t=0: a test
+    // or an operator sees only what the schedule or they themselves caused).
+    const nextDue = this.startedAt + (spec.intervalMs * (spec.index + 1)) / Math.max(1, total)
     this.devices.set(spec.id, { device, link, nextDue })
   }
 
