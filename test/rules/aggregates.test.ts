@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest'
+import { createAccumulator, parseAggregateCall, type AggregateCall } from '../../src/rules/aggregates.js'
+
+function fold(text: string, values: unknown[], times = values.map((_, i) => i * 1000)): unknown {
+  const call = parseAggregateCall(text) as AggregateCall
+  const acc = createAccumulator(call)
+  values.forEach((v, i) => acc.add(call.arg === null ? true : v, times[i] as number))
+  return acc.result()
+}
+
+describe('aggregates', () => {
+  const xs = [4, 8, null, 6, 2]
+  it.each([
+    ['count()', 5],
+    ['count(data.x)', 4],
+    ['sum(data.x)', 20],
+    ['avg(data.x)', 5],
+    ['min(data.x)', 2],
+    ['max(data.x)', 8],
+    ['first(data.x)', 4],
+    ['last(data.x)', 2],
+    ['distinct(data.x)', 4],
+    ['delta(data.x)', -2],
+  ])('%s', (text, expected) => {
+    expect(fold(text, xs)).toBe(expected)
+  })
+
+  it('stddev is the sample deviation', () => {
+    expect(fold('stddev(data.x)', [2, 4, 4, 4, 5, 5, 7, 9])).toBeCloseTo(2.138, 3)
+    expect(fold('stddev(data.x)', [1])).toBeNull()
+  })
+
+  it('percentile interpolates between ranks', () => {
+    expect(fold('percentile(data.x, 50)', [1, 2, 3, 4])).toBe(2.5)
+    expect(fold('percentile(data.x, 95)', [10, 20, 30, 40, 50])).toBeCloseTo(48, 6)
+    expect(fold('percentile(data.x, 0)', [3, 1, 2])).toBe(1)
+  })
+
+  it('rate is the change per second of time', () => {
+    expect(fold('rate(data.e)', [100, 101, 103], [0, 10_000, 20_000])).toBeCloseTo(0.15, 6)
+    expect(fold('rate(data.e)', [100])).toBeNull()
+  })
+
+  it('numeric aggregates skip what is not a number; avg of none is null', () => {
+    expect(fold('avg(data.x)', ['hot', null, undefined])).toBeNull()
+    expect(fold('sum(data.x)', ['hot', 3])).toBe(3)
+  })
+
+  it.each([
+    ['mean(data.x)', /unknown aggregate "mean"/],
+    ['avg()', /needs an input/],
+    ['percentile(data.x)', /percentile\(expression, p\)/],
+    ['percentile(data.x, 101)', /0 <= p <= 100/],
+    ['data.x', /fn\(expression\)/],
+  ])('rejects %s', (text, message) => {
+    expect(parseAggregateCall(text)).toMatch(message)
+  })
+})
