@@ -65,14 +65,20 @@ export class Broker {
     private readonly config: MqttConfig,
     hooks: BrokerHooks = {},
     logger: Logger = pino({ level: 'silent' }),
+    /** Clock for expiry, rate and failed-login windows (tests pass a fake one). */
+    private readonly now: () => number = Date.now,
   ) {
     this.refusals = new Refusals(logger, config.refusalLogPerMinute)
     this.acl = new Acl(config.acl.roles)
-    this.auth = new Authenticator(config.auth, this.acl, this.refusals, (client) =>
-      this.infos.get(client.conn),
+    this.auth = new Authenticator(
+      config.auth,
+      this.acl,
+      this.refusals,
+      (client) => this.infos.get(client.conn),
+      now,
     )
     const ingest = hooks.authorizePublish ?? ((_c, _p, done) => done(null))
-    this.authorizer = new Authorizer(this.acl, this.auth, config.publishRate, this.refusals, ingest)
+    this.authorizer = new Authorizer(this.acl, this.auth, config.publishRate, this.refusals, ingest, now)
     this.net = new Listeners(config.listeners, config, this.refusals, (transport, info) =>
       this.accept(transport, info),
     )
@@ -96,6 +102,11 @@ export class Broker {
       sessions: this.state?.sessionCount ?? 0,
       listening: this.net.listeners.length > 0,
     }
+  }
+
+  /** Expires old retained messages and offline sessions now (the broker also does it every minute). */
+  async sweepState(): Promise<void> {
+    await this.state?.sweep()
   }
 
   /** Who is connected through `client` (address, listener, certificate CN). */
@@ -143,6 +154,7 @@ export class Broker {
         maxOfflineQueue: c.maxOfflineQueue,
       },
       this.refusals,
+      this.now,
     )
     this.state.start()
     const state = this.state

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { runCheck } from './check.js'
 import { runJournal } from './journal.js'
+import { runPasswd } from './passwd.js'
 import { runGateway } from './run.js'
 
 const HELP = `tidegate — IoT edge gateway
@@ -10,6 +11,7 @@ Usage:
   tidegate run   [--config FILE]   start the gateway (default config: config/gateway.yaml)
   tidegate check [--config FILE]   validate config, device catalog and rules; exit 1 listing every error
   tidegate journal export [...]    write journal records as JSON lines (see docs/replay.md)
+  tidegate passwd                 read a password on stdin, print its hash for mqtt.auth.users
   tidegate --help | --version
 
 The config path may also come from TIDEGATE_CONFIG. Any config value can be overridden with
@@ -35,6 +37,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runGateway,
   check: runCheck,
   journal: runJournal,
+  passwd: runPasswd,
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -101,9 +101,13 @@ export class RawClient {
 }
 
 /** A started broker (no gateway, no InfluxDB) on a free port with the given mqtt config. */
-export async function startBroker(mqtt: Record<string, unknown> = {}, hooks: BrokerHooks = {}) {
+export async function startBroker(
+  mqtt: Record<string, unknown> = {},
+  hooks: BrokerHooks = {},
+  now: () => number = Date.now,
+) {
   const config = configFromObject({ mqtt: { listeners: [{ host: '127.0.0.1', port: 0 }], ...mqtt } }).mqtt
-  const broker = new Broker(config, hooks)
+  const broker = new Broker(config, hooks, undefined, now)
   await broker.start()
   const port = broker.listeners[0]?.port ?? 0
   return { broker, port, url: `mqtt://127.0.0.1:${port}` }

@@ -1,0 +1,102 @@
+import mqtt from 'mqtt'
+import { afterEach, describe, expect, it } from 'vitest'
+import { connectClient } from '../helpers/mqtt.js'
+import { sleep, startBroker } from './raw-client.js'
+
+let cleanup: (() => Promise<unknown> | unknown)[] = []
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c()
+  cleanup = []
+})
+
+async function connack(url: string, options: mqtt.IClientOptions): Promise<number> {
+  const client = mqtt.connect(url, { reconnectPeriod: 0, ...options })
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      client.once('connect', () => resolve(0))
+      client.once('error', (err) => {
+        const code = (err as { code?: number }).code
+        if (typeof code === 'number') resolve(code)
+        else reject(err)
+      })
+    })
+  } finally {
+    await client.endAsync()
+  }
+}
+
+async function retainedSeen(url: string): Promise<string[]> {
+  const client = await connectClient(url)
+  const topics: string[] = []
+  client.on('message', (topic, _p, packet) => {
+    if (packet.retain) topics.push(topic)
+  })
+  await client.subscribeAsync('r/#')
+  await sleep(100)
+  await client.endAsync()
+  return topics.sort()
+}
+
+describe('bounded broker state', () => {
+  it('clients cycling persistent client ids hit the session cap (CONNACK 3); expired sessions free it', async () => {
+    let clock = 1_000_000
+    const { url, broker } = await startBroker({ maxSessions: 5, sessionExpiry: '1h' }, {}, () => clock)
+    cleanup.push(() => broker.stop())
+    for (let i = 0; i < 5; i++) expect(await connack(url, { clientId: `p-${i}`, clean: false })).toBe(0)
+    // An existing session may come back; a new one is refused.
+    expect(await connack(url, { clientId: 'p-0', clean: false })).toBe(0)
+    expect(await connack(url, { clientId: 'p-new', clean: false })).toBe(3)
+    expect(broker.refusals.count('session_cap')).toBe(1)
+    expect(broker.stats.sessions).toBe(5)
+    // Clean sessions are not capped.
+    expect(await connack(url, { clientId: 'c-1', clean: true })).toBe(0)
+    clock += 59 * 60_000
+    await broker.sweepState()
+    expect(broker.refusals.count('session_expired')).toBe(0)
+    clock += 60_000
+    await broker.sweepState()
+    expect(broker.refusals.count('session_expired')).toBe(5)
+    expect(broker.stats.sessions).toBe(0)
+    expect(await connack(url, { clientId: 'p-new', clean: false })).toBe(0)
+  })
+
+  it('retained topics are capped (counted) and expire', async () => {
+    let clock = 1_000_000
+    const { url, broker } = await startBroker({ maxRetained: 3, retainedExpiry: '1d' }, {}, () => clock)
+    cleanup.push(() => broker.stop())
+    const pub = await connectClient(url)
+    cleanup.push(() => pub.endAsync())
+    for (let i = 0; i < 5; i++) await pub.publishAsync(`r/${i}`, `v${i}`, { retain: true, qos: 1 })
+    // Updating a stored topic is not a new one.
+    await pub.publishAsync('r/0', 'v0b', { retain: true, qos: 1 })
+    expect(await retainedSeen(url)).toEqual(['r/0', 'r/1', 'r/2'])
+    expect(broker.refusals.count('retained_cap')).toBe(2)
+    // An empty retained payload deletes, which frees a slot.
+    await pub.publishAsync('r/1', '', { retain: true, qos: 1 })
+    await pub.publishAsync('r/9', 'v9', { retain: true, qos: 1 })
+    expect(await retainedSeen(url)).toEqual(['r/0', 'r/2', 'r/9'])
+    clock += 86_400_000
+    await broker.sweepState()
+    expect(await retainedSeen(url)).toEqual([])
+    expect(broker.refusals.count('retained_expired')).toBe(3)
+    expect(broker.stats.retained).toBe(0)
+  })
+
+  it('a persistent session offline queue is capped', async () => {
+    const { url, broker } = await startBroker({ maxOfflineQueue: 10 })
+    cleanup.push(() => broker.stop())
+    const sub = await connectClient(url, { clientId: 'slowpoke', clean: false })
+    await sub.subscribeAsync('q/#', { qos: 1 })
+    await sub.endAsync()
+    const pub = await connectClient(url)
+    cleanup.push(() => pub.endAsync())
+    for (let i = 0; i < 30; i++) await pub.publishAsync('q/x', String(i), { qos: 1 })
+    expect(broker.refusals.count('offline_queue_full')).toBe(20)
+    const back = mqtt.connect(url, { clientId: 'slowpoke', clean: false, reconnectPeriod: 0 })
+    cleanup.push(() => back.endAsync())
+    const got: string[] = []
+    back.on('message', (_t, payload) => got.push(payload.toString()))
+    await sleep(300)
+    expect(got).toEqual(Array.from({ length: 10 }, (_, i) => String(i)))
+  })
+})
