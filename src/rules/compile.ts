@@ -38,9 +38,10 @@ class Problems {
     this.lines = text.split('\n')
   }
 
-  add(path: Path, message: string, offset = 0): void {
+  /** `offset`: a position inside the expression text at `path` (CEL errors). */
+  add(path: Path, message: string, offset?: number): void {
     let { line, col } = this.source.locate(path)
-    if (offset > 0) {
+    if (offset !== undefined) {
       // A quoted scalar starts one character before its text.
       const quote = this.lines[line - 1]?.[col - 1]
       col += offset + (quote === '"' || quote === "'" ? 1 : 0)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createAccumulator, parseAggregateCall, type AggregateCall } from '../../src/rules/aggregates.js'
+import { type AggregateCall, createAccumulator, parseAggregateCall } from '../../src/rules/aggregates.js'
 
 function fold(text: string, values: unknown[], times = values.map((_, i) => i * 1000)): unknown {
   const call = parseAggregateCall(text) as AggregateCall

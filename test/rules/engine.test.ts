@@ -68,7 +68,12 @@ describe('rule engine golden tests (virtual time)', () => {
     feed(v, [31])
     for (let t = 2000; t <= 25_000; t += 1000) v.at(t) // the gateway ticks often
     v.send('d1', { t: 20 })
-    expect(v.states()).toEqual(['d1:firing@1000', 'd1:firing#1@11000', 'd1:firing#2@21000', 'd1:resolved@25000'])
+    expect(v.states()).toEqual([
+      'd1:firing@1000',
+      'd1:firing#1@11000',
+      'd1:firing#2@21000',
+      'd1:resolved@25000',
+    ])
     expect(v.publishes.map((p) => `${p.topic} ${p.payload}`)).toEqual([
       'ops/d1 firing 31',
       'ops/d1 firing 31',
@@ -176,7 +181,12 @@ actions:
     send(false)
     v.at(4)
     send(false)
-    expect(v.publishes.map((p) => p.payload)).toEqual(['{"relay":true}', '{"relay":true}', '{"relay":false}', '{"relay":false}'])
+    expect(v.publishes.map((p) => p.payload)).toEqual([
+      '{"relay":true}',
+      '{"relay":true}',
+      '{"relay":false}',
+      '{"relay":false}',
+    ])
     expect(v.states()).toEqual(['m1:firing@3', 'm1:resolved@4'])
   })
 

@@ -148,7 +148,7 @@ describe('windows on virtual time', () => {
     expect(v.deadLetters).toHaveLength(0)
   })
 
-  it('event time: a silent key\'s last window closes by the idle timer', () => {
+  it("event time: a silent key's last window closes by the idle timer", () => {
     const v = virtualEngine([windowRule('{ kind: tumbling, size: 10s, time: event, lateness: 2s }')])
     v.at(1_000_000)
     v.send('a', { t: 5 }, { time: 3000 }) // device clock far behind the gateway's
