@@ -18,7 +18,8 @@ actions:
 `)
 }
 
-const points = (v: ReturnType<typeof virtualEngine>) =>
+type Point = { key?: string; time: number; n?: unknown; mean?: unknown; hi?: unknown }
+const points = (v: ReturnType<typeof virtualEngine>): Point[] =>
   v.writes.map((w) => ({ key: w.point.tags.key, time: w.point.time, ...w.point.fields }))
 
 describe('windows on virtual time', () => {
