@@ -71,7 +71,7 @@ describe('gateway killed with SIGKILL under load', () => {
     writeFileSync(
       configFile,
       `version: 1
-mqtt: { listeners: [{ host: 127.0.0.1, port: ${mqttPort} }] }
+mqtt: { listeners: [{ host: 127.0.0.1, port: ${mqttPort} }], publishRate: { perSecond: 0 } }
 influx: { url: ${influxd.url}, database: ${database}, flushInterval: 50ms, maxRetryDelay: 300ms }
 http: { host: 127.0.0.1, port: 0 }
 dataDir: ${join(dir, 'data')}

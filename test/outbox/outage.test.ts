@@ -22,6 +22,7 @@ describe('outbox through an InfluxDB outage (real influxd stopped and started)',
   it('InfluxDB down for a while under steady load: every point arrives once, in order per device', async () => {
     const influxd = await ownInfluxd()
     const { gateway, mqttUrl, influx } = await startTestGateway({
+      mqtt: { publishRate: { perSecond: 0 } }, // the load is one client faster than a device's limit
       influx: { url: influxd.url, flushInterval: '50ms', maxRetryDelay: '300ms' },
     })
     cleanup.push(() => gateway.stop())
@@ -64,6 +65,7 @@ describe('outbox through an InfluxDB outage (real influxd stopped and started)',
   it('buffer full during an outage: missing points == buffer_full exactly, the newest survive', async () => {
     const influxd = await ownInfluxd()
     const { gateway, mqttUrl, influx } = await startTestGateway({
+      mqtt: { publishRate: { perSecond: 0 } }, // the load is one client faster than a device's limit
       influx: {
         url: influxd.url,
         flushInterval: '50ms',

@@ -44,16 +44,22 @@ export class BatchSender {
     private readonly onRejected: (line: string, status: number, message: string) => void,
   ) {}
 
-  async send(lines: string[], attempt: BatchAttempt): Promise<SendOutcome> {
+  /** `text` is `lines` newline-joined lines; it is split only when InfluxDB asks for smaller parts. */
+  async send(text: string, lines: number, attempt: BatchAttempt): Promise<SendOutcome> {
     const outcome: SendOutcome = { delivered: 0, rejected: 0 }
-    await this.sendPart(lines, attempt, outcome)
+    await this.sendPart(text, lines, attempt, outcome)
     return outcome
   }
 
-  private async sendPart(lines: string[], attempt: BatchAttempt, out: SendOutcome): Promise<void> {
+  private async sendPart(
+    text: string,
+    lines: number,
+    attempt: BatchAttempt,
+    out: SendOutcome,
+  ): Promise<void> {
     for (;;) {
       attempt.throwIfAborted()
-      const result = await this.post(lines, attempt)
+      const result = await this.post(text, attempt)
       if (result === null) {
         await this.retryLater(attempt, null)
         continue
@@ -63,21 +69,22 @@ export class BatchSender {
       const message = result.error || `HTTP ${status}`
       if (status < 300) {
         this.succeeded()
-        out.delivered += lines.length
+        out.delivered += lines
         attempt.settledAny = true
         return
       }
       if (status === 400 || status === 422 || status === 413) {
-        if (lines.length === 1) {
-          this.onRejected(lines[0] as string, status, message)
+        if (lines === 1) {
+          this.onRejected(text, status, message)
           out.rejected++
           attempt.settledAny = true
           return
         }
         // 413: too big, send halves. 400/422: some line is bad; halves until each bad line is alone.
-        const mid = lines.length >>> 1
-        await this.sendPart(lines.slice(0, mid), attempt, out)
-        await this.sendPart(lines.slice(mid), attempt, out)
+        const all = text.split('\n')
+        const mid = all.length >>> 1
+        await this.sendPart(all.slice(0, mid).join('\n'), mid, attempt, out)
+        await this.sendPart(all.slice(mid).join('\n'), all.length - mid, attempt, out)
         return
       }
       this.state.lastError = `HTTP ${status}: ${message}`
@@ -96,10 +103,10 @@ export class BatchSender {
   }
 
   /** One request; null on a network error (or timeout). Aborts propagate. */
-  private async post(lines: string[], attempt: BatchAttempt): Promise<WriteResult | null> {
+  private async post(text: string, attempt: BatchAttempt): Promise<WriteResult | null> {
     attempt.onWire = true
     try {
-      return await this.client.write(lines.join('\n'), attempt.signal)
+      return await this.client.write(text, attempt.signal)
     } catch (err) {
       attempt.throwIfAborted()
       this.state.reachable = false

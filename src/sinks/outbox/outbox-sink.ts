@@ -26,7 +26,9 @@ export interface OutboxOptions {
 
 interface Batch {
   chunks: ChunkMeta[]
-  lines: string[]
+  /** The chunks' lines, newline-joined: the request body as is. */
+  text: string
+  lines: number
   attempt: BatchAttempt
 }
 
@@ -205,9 +207,10 @@ export class OutboxSink implements PointSink {
   }
 
   private startBatch(chunks: Chunk[]): void {
-    const batch: Batch = { chunks, lines: [], attempt: new BatchAttempt() }
+    const text = chunks.length === 1 ? (chunks[0] as Chunk).text : chunks.map((c) => c.text).join('\n')
+    const batch: Batch = { chunks, text, lines: 0, attempt: new BatchAttempt() }
     for (const c of chunks) {
-      for (const line of c.text.split('\n')) batch.lines.push(line)
+      batch.lines += c.lines
       this.inFlight.set(c.seq, batch)
       this.unsentLines -= c.lines
     }
@@ -222,7 +225,7 @@ export class OutboxSink implements PointSink {
   private async runBatch(batch: Batch): Promise<void> {
     let outcome: Awaited<ReturnType<BatchSender['send']>>
     try {
-      outcome = await this.sender.send(batch.lines, batch.attempt)
+      outcome = await this.sender.send(batch.text, batch.lines, batch.attempt)
     } catch (err) {
       if (err instanceof BatchAborted) return // dropped (accounted already) or shutdown (stays stored)
       // A bug, not InfluxDB: keep the lines and try them again later rather than crash or lose them.
