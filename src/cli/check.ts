@@ -3,14 +3,19 @@ import { loadConfig } from '../config/load.js'
 import { type FileError, FileErrors, formatFileError } from '../core/file-errors.js'
 import { loadCatalog } from '../devices/catalog.js'
 import { checkRegistryAndCommands } from '../devices/registry-check.js'
+import { serialConfigChecker } from '../ingest/serial/config-checker.js'
 import { checkRuleFiles } from '../rules/check-rules.js'
 import { configPathFrom, parseCommonArgs } from './args.js'
 
 /** Extra validators (rules, registry, ...) register here; each returns every error it finds. */
-export const checkers: ((config: ReturnType<typeof loadConfig>['config'], baseDir: string) => FileError[])[] =
-  [(config, baseDir) => loadCatalog(resolve(baseDir, config.catalog)).errors]
+export const checkers: ((
+  config: ReturnType<typeof loadConfig>['config'],
+  baseDir: string,
+  configFile: string,
+) => FileError[])[] = [(config, baseDir) => loadCatalog(resolve(baseDir, config.catalog)).errors]
 checkers.push(checkRegistryAndCommands)
 checkers.push(checkRuleFiles)
+checkers.push(serialConfigChecker)
 
 export async function runCheck(argv: string[]): Promise<number> {
   const { values } = parseCommonArgs(argv)
@@ -25,7 +30,7 @@ export async function runCheck(argv: string[]): Promise<number> {
     }
     throw err
   }
-  const errors = checkers.flatMap((check) => check(config, process.cwd()))
+  const errors = checkers.flatMap((check) => check(config, process.cwd(), file))
   for (const e of errors) process.stderr.write(`${formatFileError(e)}\n`)
   if (errors.length) {
     process.stderr.write(`${errors.length} error(s)\n`)

@@ -7,6 +7,9 @@ import { toMs } from '../../core/duration.js'
 import type { SerialFraming } from './config-schema.js'
 
 /** Why bytes did not become a frame; each is a per-port counter and a dead-letter error. */
+/** SLIP (RFC 1055) frame end. */
+const SLIP_END = 0xc0
+
 export type FramingErrorKind = 'oversize' | 'bad_length'
 
 export interface FrameHandler {
@@ -27,17 +30,27 @@ export function createFramer(config: SerialFraming, handler: FrameHandler): Fram
     case 'line':
       return new LineFramer(Buffer.from(config.delimiter, 'utf8'), config.maxLength, handler)
     case 'fixed':
-      return new ParserFramer(new ByteLengthParser({ length: config.length ?? 1 }) as Transform, handler)
+      return new ParserFramer(
+        () => new ByteLengthParser({ length: config.length ?? 1 }) as Transform,
+        handler,
+      )
     case 'length':
       return lengthPrefixed(config, handler)
     case 'slip':
-      return new ParserFramer(new SlipDecoder(), handler, config.maxLength)
+      return new ParserFramer(() => new SlipDecoder(), handler, {
+        maxLength: config.maxLength,
+        endByte: SLIP_END,
+      })
     case 'timeout':
       return new ParserFramer(
         // One byte more than allowed, so a frame that reaches the limit is recognisably over it.
-        new InterByteTimeoutParser({ interval: toMs(config.interval), maxBufferSize: config.maxLength + 1 }),
+        () =>
+          new InterByteTimeoutParser({
+            interval: toMs(config.interval),
+            maxBufferSize: config.maxLength + 1,
+          }),
         handler,
-        config.maxLength,
+        { maxLength: config.maxLength, restFollowsOversize: true },
       )
   }
 }
@@ -105,58 +118,81 @@ export class LineFramer implements Framer {
   }
 }
 
-/**
- * Adapts a `@serialport/parser-*` transform. With a maxLength, a parser that buffers without bound
- * (SLIP waiting for END) is cut off, and the rest of that frame is dropped when it finally ends.
- */
+interface ParserLimits {
+  maxLength?: number
+  /** The parser emits at its buffer size and the rest of the burst follows as the next frame (timeout). */
+  restFollowsOversize?: boolean
+  /** The parser buffers until this byte without bound (SLIP END): past maxLength we cut and skip to it. */
+  endByte?: number
+}
+
+/** Adapts a `@serialport/parser-*` transform, adding the bounds some of them lack. */
 class ParserFramer implements Framer {
+  private parser: Transform & { buffer?: Buffer }
   private dropNext = false
+  private skipToEnd = false
 
   constructor(
-    private readonly parser: Transform & { buffer?: Buffer },
+    private readonly makeParser: () => Transform,
     private readonly handler: FrameHandler,
-    private readonly maxLength?: number,
+    private readonly limits: ParserLimits = {},
   ) {
-    parser.on('data', (frame: Buffer) => this.onFrame(frame))
+    this.parser = this.fresh()
   }
 
   push(chunk: Buffer): void {
-    this.parser.write(chunk)
+    let data = chunk
+    if (this.skipToEnd) {
+      const end = data.indexOf(this.limits.endByte as number)
+      if (end < 0) return
+      this.skipToEnd = false
+      data = data.subarray(end + 1)
+    }
+    this.parser.write(data)
+    const { maxLength, endByte } = this.limits
     const pending = this.parser.buffer
-    if (this.maxLength !== undefined && pending && pending.length > this.maxLength) {
+    if (maxLength !== undefined && endByte !== undefined && pending && pending.length > maxLength) {
       this.handler.discard(
         'oversize',
-        Buffer.from(pending.subarray(0, this.maxLength)),
-        `frame longer than ${this.maxLength} bytes discarded`,
+        Buffer.from(pending.subarray(0, maxLength)),
+        `frame longer than ${maxLength} bytes discarded`,
       )
-      this.parser.buffer = Buffer.alloc(0)
-      this.dropNext = true
+      // A new parser forgets the partial frame; raw bytes are skipped up to the END that closes it.
+      this.parser.destroy()
+      this.parser = this.fresh()
+      this.skipToEnd = true
     }
   }
 
   close(): void {
     this.parser.removeAllListeners('data')
-    // destroy() runs no flush, so a half frame is not emitted and the timeout parser's timer is cleared.
+    // destroy() runs no flush, so a half frame is not emitted; the timeout parser's timer is cleared here.
     const timer = (this.parser as { intervalID?: NodeJS.Timeout }).intervalID
     if (timer) clearTimeout(timer)
     this.parser.destroy()
   }
 
+  private fresh(): Transform & { buffer?: Buffer } {
+    const parser = this.makeParser()
+    parser.on('data', (frame: Buffer) => this.onFrame(frame))
+    return parser
+  }
+
   private onFrame(frame: Buffer): void {
-    // SLIP senders may open with END to flush line noise: an empty frame is not data.
-    if (frame.length === 0) return
     if (this.dropNext) {
       this.dropNext = false
       return
     }
-    if (this.maxLength !== undefined && frame.length > this.maxLength) {
+    // SLIP senders may open with END to flush line noise: an empty frame is not data.
+    if (frame.length === 0) return
+    const { maxLength } = this.limits
+    if (maxLength !== undefined && frame.length > maxLength) {
       this.handler.discard(
         'oversize',
-        frame.subarray(0, this.maxLength),
-        `frame longer than ${this.maxLength} bytes discarded`,
+        frame.subarray(0, maxLength),
+        `frame longer than ${maxLength} bytes discarded`,
       )
-      // The timeout parser cut the frame at its buffer size: the rest of it follows and is dropped too.
-      this.dropNext = true
+      this.dropNext = this.limits.restFollowsOversize === true
       return
     }
     this.handler.frame(frame)
@@ -167,14 +203,15 @@ class ParserFramer implements Framer {
 function lengthPrefixed(config: SerialFraming, handler: FrameHandler): Framer {
   const maxPayload = Math.min(config.maxLength, 2 ** (8 * config.lengthBytes) - 1)
   const payloadStart = config.lengthOffset + config.lengthBytes
-  const parser = new PacketLengthParser({
-    delimiter: config.start,
-    packetOverhead: config.overhead,
-    lengthBytes: config.lengthBytes,
-    lengthOffset: config.lengthOffset,
-    maxLen: maxPayload,
-  })
-  return new ParserFramer(parser, {
+  const makeParser = () =>
+    new PacketLengthParser({
+      delimiter: config.start,
+      packetOverhead: config.overhead,
+      lengthBytes: config.lengthBytes,
+      lengthOffset: config.lengthOffset,
+      maxLen: maxPayload,
+    })
+  return new ParserFramer(makeParser, {
     frame(packet) {
       const len = packet.readUIntLE(config.lengthOffset, config.lengthBytes)
       if (len > maxPayload) {
