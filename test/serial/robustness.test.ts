@@ -141,6 +141,12 @@ describe('serial robustness', () => {
     const s = serialStats(gateway, flakyPath)
     expect(s).toMatchObject({ reconnects: 1, disconnects: 1, open: true, events: 2 })
     expect(s.downtimeMs).toBeGreaterThanOrEqual(300)
+    // The same numbers on /metrics, labelled by port.
+    const { host, port } = gateway.http.address
+    const metrics = await (await fetch(`http://${host}:${port}/metrics`)).text()
+    expect(metrics).toContain(`tidegate_serial_reconnects_total{port="${flakyPath}"} 1`)
+    expect(metrics).toContain(`tidegate_serial_port_open{port="${flakyPath}"} 1`)
+    expect(metrics).toContain(`tidegate_serial_events_total{port="${flakyPath}"} 2`)
   })
 
   it('a port missing at start does not stop the gateway; it is picked up when it appears', async () => {

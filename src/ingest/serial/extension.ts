@@ -1,6 +1,8 @@
 import type { Extension, GatewayContext } from '../../extension.js'
+import type { Sample } from '../../observability/metrics-source.js'
 import { checkSerialPorts, portLabel } from './check.js'
 import { SerialCommandRouter } from './command-router.js'
+import { serialSamples } from './metrics.js'
 import type { ListPorts } from './port-locator.js'
 import type { SerialPortStats } from './port-stats.js'
 import { SerialSource } from './serial-source.js'
@@ -8,9 +10,13 @@ import { SerialSource } from './serial-source.js'
 /** What `ctx.services.get('serial')` offers the metrics and readiness features. */
 export interface SerialService {
   stats(): SerialPortStats[]
+  /** Read by the metrics feature on each scrape (MetricsSource). */
+  metricSamples(): Sample[]
 }
 
-export interface SerialExtension extends Extension, SerialService {}
+export interface SerialExtension extends Extension {
+  stats(): SerialPortStats[]
+}
 
 /**
  * Serial ingestion and actuation: one SerialSource per `serial[]` entry, one command router for all.
@@ -50,7 +56,10 @@ export function serialExtension(
           }),
         )
       })
-      ctx.services.set('serial', { stats: () => extension.stats() } satisfies SerialService)
+      ctx.services.set('serial', {
+        stats: () => extension.stats(),
+        metricSamples: () => serialSamples(extension.stats()),
+      } satisfies SerialService)
       await router.start()
       // Ports open side by side: one slow or missing port does not hold up the others.
       await Promise.all(sources.map((s) => s.start()))
