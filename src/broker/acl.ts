@@ -9,12 +9,14 @@ import { filterCoveredBy, topicMatches } from './topic-match.js'
 
 export const BUILT_IN_ROLES: Record<string, RoleConfig> = {
   device: { publish: ['devices/%u/#'], subscribe: ['devices/%u/commands/#'] },
-  operator: { publish: ['devices/+/commands/#'], subscribe: ['#', '$SYS/#'] },
+  operator: { publish: ['devices/+/commands/#', 'tidegate/commands/+/+'], subscribe: ['#', '$SYS/#'] },
   anonymous: { publish: ['#'], subscribe: ['#'] },
 }
 
 /** Topics only the gateway itself (publishes without a client) may write. */
 export const GATEWAY_ONLY = ['tidegate/#', 'alerts/#']
+/** Inside GATEWAY_ONLY, what a role may still be granted: operator command requests (docs/device-protocol.md). */
+export const CLIENT_REQUESTS = ['tidegate/commands/+/+']
 
 /** The permissions of one connected client, patterns already substituted. */
 export interface Grant {
@@ -56,7 +58,12 @@ export class Acl {
   }
 
   canPublish(grant: Grant, topic: string): PublishDecision {
-    if (topic.startsWith('$') || GATEWAY_ONLY.some((f) => topicMatches(f, topic))) return 'reserved'
+    if (
+      topic.startsWith('$') ||
+      (GATEWAY_ONLY.some((f) => topicMatches(f, topic)) &&
+        !CLIENT_REQUESTS.some((f) => topicMatches(f, topic)))
+    )
+      return 'reserved'
     return grant.publish.some((p) => topicMatches(p, topic)) ? 'allow' : 'denied'
   }
 

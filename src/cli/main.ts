@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
 import { runCheck } from './check.js'
+import { runCommand } from './command.js'
 import { runJournal } from './journal.js'
 import { runPasswd } from './passwd.js'
 import { runGateway } from './run.js'
@@ -10,6 +11,7 @@ const HELP = `tidegate — IoT edge gateway
 Usage:
   tidegate run   [--config FILE]   start the gateway (default config: config/gateway.yaml)
   tidegate check [--config FILE]   validate config, device catalog and rules; exit 1 listing every error
+  tidegate command <device> <name> '<json>'   send a command through the gateway, print its outcome
   tidegate journal export [...]    write journal records as JSON lines (see docs/replay.md)
   tidegate passwd                 read a password on stdin, print its hash for mqtt.auth.users
   tidegate --help | --version
@@ -36,6 +38,7 @@ function version(): string {
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runGateway,
   check: runCheck,
+  command: (argv) => runCommand(argv),
   journal: runJournal,
   passwd: runPasswd,
 }

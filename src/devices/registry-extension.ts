@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { Client, PublishPacket } from 'aedes'
+import type { Client, Subscription as MqttSubscription, PublishPacket } from 'aedes'
 import type { Subscription } from 'rxjs'
 import { AckingCommandDispatcher } from '../commands/acking-dispatcher.js'
 import { CommandCatalog } from '../commands/command-catalog.js'
@@ -26,6 +26,10 @@ import { wireAvailability } from './availability-mqtt.js'
 import { createAvailabilityOutput } from './availability-output.js'
 import { DeviceRegistry } from './registry.js'
 import { loadRegistry } from './registry-load.js'
+
+/** A device subscribing to its own command topic is ready for queued commands. */
+const COMMAND_SUBSCRIPTION_RE = /^devices\/([^/+#]+)\/commands\/(?:#|\+|[^/]+)$/
+const QUEUE_FLUSH_GRACE_MS = 2000
 
 /** Where the registry file is: `devices.registry`, else `<catalog>/registry.yaml`. */
 export function registryPath(ctx: Pick<GatewayContext, 'config' | 'path'>): {
@@ -56,7 +60,12 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
     clock,
     onChange: (change) => {
       output.publish(change)
-      if (change.status === 'online') dispatcher.deviceOnline(change.device)
+      if (change.status !== 'online') return
+      // Just connected: a clean-session device cannot receive its queued commands before it subscribes
+      // again, so they wait for that SUBSCRIBE (onSubscribe), or a short grace for persistent sessions.
+      if (change.reason === 'connected')
+        clock.setTimeout(() => dispatcher.deviceOnline(change.device), QUEUE_FLUSH_GRACE_MS)
+      else dispatcher.deviceOnline(change.device)
     },
   })
   const output = createAvailabilityOutput({
@@ -129,6 +138,12 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
   let subscription: Subscription | null = null
   let unwire: (() => void) | null = null
   let onPublish: ((packet: PublishPacket, client: Client | null) => void) | null = null
+  const onSubscribe = (subscriptions: MqttSubscription[]) => {
+    for (const sub of subscriptions) {
+      const device = COMMAND_SUBSCRIPTION_RE.exec(sub.topic)?.[1]
+      if (device && tracker.isOnline(device)) dispatcher.deviceOnline(device)
+    }
+  }
   const admitted = (device: string) => registry.get(device) !== undefined || cfg.allowUnknown
 
   return {
@@ -206,6 +221,7 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
         handleCommandTopic(topicDeps, packet.topic, packet.payload as Buffer, client?.id ?? null)
       }
       aedes.on('publish', onPublish)
+      aedes.on('subscribe', onSubscribe)
       ctx.http.route('/devices', () => ({
         status: 200,
         contentType: 'application/json',
@@ -230,6 +246,7 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
       subscription?.unsubscribe()
       unwire?.()
       if (onPublish) ctx.broker.instance.off('publish', onPublish)
+      ctx.broker.instance.off('subscribe', onSubscribe)
       tracker.stop()
       dispatcher.stop()
     },

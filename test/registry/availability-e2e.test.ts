@@ -5,7 +5,7 @@ import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
 import { fixtureCatalog } from './fixture-catalog.js'
 
-let cleanup: (() => Promise<void> | void)[] = []
+let cleanup: (() => unknown)[] = []
 afterEach(async () => {
   for (const c of cleanup.reverse()) await c()
   cleanup = []
@@ -32,7 +32,8 @@ async function setup() {
       return { raw: text }
     }
   }
-  const bodies = () => seen.messages.map((m) => ({ topic: m.topic, ...parse(m.payload.toString()) }))
+  const bodies = (): Record<string, unknown>[] =>
+    seen.messages.map((m) => ({ topic: m.topic, ...parse(m.payload.toString()) }))
   return { ...gw, events, seen, bodies }
 }
 

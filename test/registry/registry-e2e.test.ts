@@ -5,7 +5,7 @@ import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
 import { fixtureCatalog } from './fixture-catalog.js'
 
-let cleanup: (() => Promise<void> | void)[] = []
+let cleanup: (() => unknown)[] = []
 afterEach(async () => {
   for (const c of cleanup.reverse()) await c()
   cleanup = []
