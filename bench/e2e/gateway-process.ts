@@ -1,0 +1,85 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { connect } from 'node:net'
+
+/** The gateway (or the bare Aedes baseline) as a child process, so its CPU and RSS are its own. */
+export interface ChildServer {
+  pid: number
+  child: ChildProcess
+  stop(): Promise<void>
+}
+
+export async function waitForPort(port: number, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode} before listening`)
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ host: '127.0.0.1', port }, () => {
+        s.destroy()
+        resolve(true)
+      })
+      s.once('error', () => resolve(false))
+    })
+    if (ok) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`nothing listening on ${port} after ${timeoutMs} ms`)
+}
+
+/** Starts `node --import tsx <args>` and waits until `port` accepts connections. */
+export async function startChild(
+  args: string[],
+  port: number,
+  nodeFlags: string[] = [],
+): Promise<ChildServer> {
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000)
+  })
+  try {
+    await waitForPort(port, child)
+  } catch (err) {
+    if (child.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL')
+    throw new Error(`${(err as Error).message}\n${stderr}`)
+  }
+  const pid = child.pid ?? -1
+  return {
+    pid,
+    child,
+    async stop() {
+      if (child.exitCode !== null) return
+      const exited = new Promise((r) => child.once('exit', r))
+      process.kill(pid, 'SIGTERM')
+      // A graceful stop flushes to InfluxDB and (with --cpu-prof) writes the profile; then give up.
+      const timer = setTimeout(() => child.exitCode === null && process.kill(pid, 'SIGKILL'), 30_000)
+      await exited
+      clearTimeout(timer)
+    },
+  }
+}
+
+/** Reads one Prometheus text exposition into name{labels} → value. */
+export async function scrape(url: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>()
+  try {
+    const res = await fetch(url)
+    if (!res.ok) return out
+    for (const line of (await res.text()).split('\n')) {
+      if (!line || line.startsWith('#')) continue
+      const i = line.lastIndexOf(' ')
+      out.set(line.slice(0, i), Number(line.slice(i + 1)))
+    }
+  } catch {
+    // no metrics endpoint: the report says so
+  }
+  return out
+}
+
+/** Sum of every series of a metric family. */
+export function family(metrics: Map<string, number>, name: string): number | undefined {
+  let sum: number | undefined
+  for (const [k, v] of metrics) if (k === name || k.startsWith(`${name}{`)) sum = (sum ?? 0) + v
+  return sum
+}

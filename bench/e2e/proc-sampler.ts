@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs'
+
+/** CPU (share of one core) and RSS of a process, read from /proc/<pid>/stat and /status. */
+export interface ProcSample {
+  at: number
+  /** utime + stime in clock ticks (USER_HZ = 100 on Linux). */
+  ticks: number
+  rssBytes: number
+}
+
+const USER_HZ = 100
+
+export function readProc(pid: number): ProcSample | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ticks = Number(rest[11]) + Number(rest[12]) // utime (14th field), stime (15th)
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
+    return { at: Date.now(), ticks, rssBytes: rssKb * 1024 }
+  } catch {
+    return null
+  }
+}
+
+/** Samples a process every interval; summary() gives mean CPU and peak/mean RSS over the samples. */
+export class ProcSampler {
+  private readonly samples: ProcSample[] = []
+  private timer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly pid: number,
+    private readonly intervalMs = 500,
+  ) {}
+
+  start(): void {
+    const take = () => {
+      const s = readProc(this.pid)
+      if (s) this.samples.push(s)
+    }
+    take()
+    this.timer = setInterval(take, this.intervalMs)
+  }
+
+  stop(): { cpu: number; rssPeakMB: number; rssMeanMB: number } {
+    if (this.timer) clearInterval(this.timer)
+    const s = readProc(this.pid)
+    if (s) this.samples.push(s)
+    const first = this.samples[0]
+    const last = this.samples[this.samples.length - 1]
+    const secs = first && last ? (last.at - first.at) / 1000 : 0
+    const cpu = first && last && secs > 0 ? (last.ticks - first.ticks) / USER_HZ / secs : 0
+    const rss = this.samples.map((x) => x.rssBytes / 1_048_576)
+    return {
+      cpu,
+      rssPeakMB: rss.length ? Math.max(...rss) : 0,
+      rssMeanMB: rss.length ? rss.reduce((a, b) => a + b, 0) / rss.length : 0,
+    }
+  }
+}
