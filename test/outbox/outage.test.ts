@@ -3,7 +3,7 @@ import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { type InfluxdHandle, startInfluxd } from '../helpers/influxd.js'
 import { connectClient } from '../helpers/mqtt.js'
 import { steadyLoad } from './helpers/load.js'
-import { sleep, waitFor } from './helpers/make-outbox.js'
+import { waitFor } from './helpers/make-outbox.js'
 
 let cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -30,16 +30,17 @@ describe('outbox through an InfluxDB outage (real influxd stopped and started)',
     cleanup.push(() => device.endAsync())
     const devices = ['out-1', 'out-2']
     const load = steadyLoad(device, devices, 5, Date.now() - 60_000)
-    await sleep(500)
+    // Paced by messages sent, not wall time: a busy machine slows the load, not the proof.
+    await waitFor(() => load.sent() >= 200, 10_000, 'load before the outage')
     await influxd.stop({ keepData: true })
-    await sleep(1500)
+    await waitFor(() => load.sent() >= 700, 10_000, 'load during the outage')
     expect(gateway.sink.stats().reachable).toBe(false)
     expect(gateway.sink.stats().pendingPoints).toBeGreaterThan(100)
     await influxd.restart()
-    await sleep(500)
+    const restartedAt = load.sent()
+    await waitFor(() => load.sent() >= restartedAt + 200, 10_000, 'load after the outage')
     await load.stop()
     const sent = load.sent()
-    expect(sent).toBeGreaterThan(600)
     await waitFor(() => gateway.sink.stats().pendingPoints === 0, 15_000, 'outbox drained')
 
     for (const d of devices) {

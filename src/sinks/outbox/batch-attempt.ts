@@ -13,18 +13,24 @@ export class BatchAttempt {
   private readonly controller = new AbortController()
   private abortReason: BatchAborted | null = null
   private wakeSleep: (() => void) | null = null
-  /** A request is on the wire: its lines may land, so the batch cannot be dropped now. */
-  onWire = false
+  private wire = false
   /** Part of the batch already landed or was dead-lettered (bisecting): dropping it would miscount. */
   settledAny = false
+  /** Called when a request of this batch was answered or failed (the outbox re-checks its byte bound). */
+  onWireEnd: () => void = () => {}
+
+  /** A request is on the wire: its lines may land, so the batch cannot be dropped now. */
+  get onWire(): boolean {
+    return this.wire
+  }
+
+  set onWire(value: boolean) {
+    this.wire = value
+    if (!value) this.onWireEnd()
+  }
 
   get signal(): AbortSignal {
     return this.controller.signal
-  }
-
-  /** Droppable when nothing of it can land any more: no request on the wire, nothing settled. */
-  get droppable(): boolean {
-    return !this.onWire && !this.settledAny
   }
 
   abort(reason: 'dropped' | 'shutdown'): void {

@@ -59,8 +59,10 @@ export class BatchSender {
   ): Promise<void> {
     for (;;) {
       attempt.throwIfAborted()
+      attempt.onWire = true
       const result = await this.post(text, attempt)
       if (result === null) {
+        attempt.onWire = false
         await this.retryLater(attempt, null)
         continue
       }
@@ -70,9 +72,12 @@ export class BatchSender {
       if (status < 300) {
         this.succeeded()
         out.delivered += lines
+        // Settled before the wire is released: the byte bound must never count landed lines as dropped.
         attempt.settledAny = true
+        attempt.onWire = false
         return
       }
+      attempt.onWire = false
       if (status === 400 || status === 422 || status === 413) {
         if (lines === 1) {
           this.onRejected(text, status, message)
@@ -104,7 +109,6 @@ export class BatchSender {
 
   /** One request; null on a network error (or timeout). Aborts propagate. */
   private async post(text: string, attempt: BatchAttempt): Promise<WriteResult | null> {
-    attempt.onWire = true
     try {
       return await this.client.write(text, attempt.signal)
     } catch (err) {
@@ -114,8 +118,6 @@ export class BatchSender {
       // fetch says only "fetch failed"; the cause has ECONNREFUSED and friends.
       this.failed(e.cause ? `${e.message}: ${String(e.cause)}` : e.message)
       return null
-    } finally {
-      attempt.onWire = false
     }
   }
 

@@ -1,12 +1,14 @@
 import type { DeadLetter } from '../../core/dead-letter.js'
 import type { Logger } from '../../observability/logger.js'
-import type { Chunk, ChunkMeta, ChunkStore, NewChunk } from '../../store/chunk-store.js'
+import type { ChunkMeta, ChunkStore, NewChunk } from '../../store/chunk-store.js'
 import type { InfluxHttpClient } from '../influx/http-client.js'
 import type { PointClass, PointSink, PointSinkStats } from '../sink.js'
 import { BatchAborted, BatchAttempt } from './batch-attempt.js'
 import { BatchSender, type DeliveryState } from './batch-sender.js'
+import { type Batch, ChunkQueue } from './chunk-queue.js'
 import { chooseVictims } from './drop-policy.js'
 import { GroupCommit } from './group-commit.js'
+import { rejectedLineDeadLetter } from './rejected-line.js'
 
 export interface OutboxOptions {
   /** Lines per write request. */
@@ -24,44 +26,31 @@ export interface OutboxOptions {
   authRetryMs: number
 }
 
-interface Batch {
-  chunks: ChunkMeta[]
-  /** The chunks' lines, newline-joined: the request body as is. */
-  text: string
-  lines: number
-  attempt: BatchAttempt
-}
+const DROP_LOG_EVERY_MS = 10_000
 
 /**
  * The outbox between the event stream and InfluxDB. A line is accepted once a group commit stored it;
- * it leaves the store only after InfluxDB answered 2xx for it (or rejected it: dead letter). Delivery
- * reads chunks in order into batches and hands them to the BatchSender; the store is bounded in bytes.
+ * it leaves the store only after InfluxDB answered 2xx for it (or rejected it: a dead letter). Delivery
+ * reads chunks in order into batches (by count, or when the oldest waited flushInterval) and hands them
+ * to the BatchSender; past `maxBytes` the oldest chunks are dropped and counted.
  */
 export class OutboxSink implements PointSink {
   private readonly committer: GroupCommit
   private readonly sender: BatchSender
+  private readonly queue: ChunkQueue
   private readonly delivery: DeliveryState = {
     retried: 0,
     lastError: null,
     reachable: false,
     authFailed: false,
   }
-  private readonly totals = { lines: 0, bytes: 0 }
-  private readonly counters = { accepted: 0, delivered: 0, rejected: 0 }
+  private readonly counters = { accepted: 0, delivered: 0 }
   private readonly dropped: Record<string, number> = {}
-  /** The next seq not yet read into a batch (chunks below it are in flight or gone). */
-  private cursor = 0
-  private unsentLines = 0
-  private unsentSince = 0
-  private readonly inFlight = new Map<number, Batch>()
   private readonly running = new Set<Promise<void>>()
-  private readonly removing = new Set<number>()
-  private readonly removals = new Set<Promise<void>>()
-  private oldestStoredAt: number | null = null
   private flushTimer: NodeJS.Timeout | null = null
   private draining = false
   private open = false
-  private lastDropLog = 0
+  private lastDropLog = Number.NEGATIVE_INFINITY
   private droppedSinceLog = 0
 
   constructor(
@@ -72,9 +61,11 @@ export class OutboxSink implements PointSink {
     private readonly deadLetter: (d: DeadLetter) => void = () => {},
     private readonly now: () => number = Date.now,
   ) {
+    this.queue = new ChunkQueue(store, logger)
     this.committer = new GroupCommit(
       {
         commitIntervalMs: options.commitIntervalMs,
+        // A batch is whole chunks: quarter-batch chunks fill a batch to at least three quarters.
         chunkLines: Math.max(1, Math.floor(options.batchSize / 4)),
       },
       (chunks) => this.store.append(chunks),
@@ -92,17 +83,17 @@ export class OutboxSink implements PointSink {
       },
       this.delivery,
       logger,
-      (line, status, message) => this.onRejected(line, status, message),
+      (line, status, message) => {
+        this.count('influx_rejected', 1)
+        this.deadLetter(rejectedLineDeadLetter(line, status, message, this.now()))
+      },
     )
   }
 
   async start(): Promise<void> {
     const left = await this.store.open()
     this.open = true
-    this.totals.lines = left.lines
-    this.totals.bytes = left.bytes
-    this.unsentLines = left.lines
-    this.unsentSince = left.lines > 0 ? 0 : this.now()
+    this.queue.restore(left)
     if (left.lines > 0)
       this.logger.info(
         { points: left.lines, bytes: left.bytes },
@@ -135,14 +126,8 @@ export class OutboxSink implements PointSink {
   }
 
   private onCommitted(metas: ChunkMeta[]): void {
-    for (const m of metas) {
-      this.totals.lines += m.lines
-      this.totals.bytes += m.bytes
-      this.counters.accepted += m.lines
-      if (this.unsentLines === 0) this.unsentSince = m.firstAt
-      this.unsentLines += m.lines
-      if (this.oldestStoredAt === null && this.totals.lines === m.lines) this.oldestStoredAt = m.firstAt
-    }
+    for (const m of metas) this.counters.accepted += m.lines
+    this.queue.added(metas)
     this.enforceBound()
     this.pump()
   }
@@ -154,72 +139,40 @@ export class OutboxSink implements PointSink {
     this.logger.error({ err: err.message, points: lines }, 'outbox commit failed; points not accepted')
   }
 
-  private onRejected(line: string, status: number, message: string): void {
-    this.count('influx_rejected', 1)
-    const space = line.indexOf(' ')
-    const head = space < 0 ? line : line.slice(0, space)
-    const device = /,device=((?:\\.|[^,\\])+)/.exec(head)?.[1]
-    const dead: DeadLetter = {
-      reason: 'influx_rejected',
-      topic: `influx/${head.split(',')[0] ?? ''}`,
-      payload: line,
-      encoding: 'utf8',
-      errors: [`HTTP ${status}: ${message}`],
-      at: this.now(),
-    }
-    if (device !== undefined) dead.device = device
-    this.deadLetter(dead)
-  }
-
   private count(reason: string, lines: number): void {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + lines
   }
 
-  /** Starts batches while there is room, when a full batch is waiting or the oldest line waited long enough. */
+  /** Starts batches while there is room: when a full batch waits, the oldest line waited long enough, or draining. */
   private pump(): void {
     if (!this.open) return
     if (this.flushTimer) {
       clearTimeout(this.flushTimer)
       this.flushTimer = null
     }
-    while (this.running.size < this.options.concurrency && this.unsentLines > 0) {
-      const waited = this.now() - this.unsentSince
-      if (
-        !this.draining &&
-        this.unsentLines < this.options.batchSize &&
-        waited < this.options.flushIntervalMs
-      ) {
+    while (this.running.size < this.options.concurrency && this.queue.unsentLines > 0) {
+      const waited = this.now() - this.queue.unsentSince
+      const due =
+        this.draining ||
+        this.queue.unsentLines >= this.options.batchSize ||
+        waited >= this.options.flushIntervalMs
+      if (!due) {
         this.flushTimer = setTimeout(() => this.pump(), this.options.flushIntervalMs - waited)
         this.flushTimer.unref()
         return
       }
-      const chunks = this.store.readFrom(this.cursor, this.options.batchSize, (seq) => this.isBusy(seq))
-      if (chunks.length === 0) {
-        this.unsentLines = 0 // nothing left to read: the count drifted (cannot happen, but never spin)
-        return
-      }
-      this.startBatch(chunks)
+      const attempt = new BatchAttempt()
+      // A drop that waited for this request (it might land) is decided once it is answered and the
+      // answer is booked (setImmediate runs after the promise chain that completes the batch).
+      attempt.onWireEnd = () => setImmediate(() => this.enforceBound())
+      const batch = this.queue.nextBatch(this.options.batchSize, attempt)
+      if (!batch) return
+      const run = this.runBatch(batch).finally(() => {
+        this.running.delete(run)
+        this.pump()
+      })
+      this.running.add(run)
     }
-  }
-
-  private isBusy(seq: number): boolean {
-    return this.inFlight.has(seq) || this.removing.has(seq)
-  }
-
-  private startBatch(chunks: Chunk[]): void {
-    const text = chunks.length === 1 ? (chunks[0] as Chunk).text : chunks.map((c) => c.text).join('\n')
-    const batch: Batch = { chunks, text, lines: 0, attempt: new BatchAttempt() }
-    for (const c of chunks) {
-      batch.lines += c.lines
-      this.inFlight.set(c.seq, batch)
-      this.unsentLines -= c.lines
-    }
-    this.cursor = Math.max(this.cursor, (chunks[chunks.length - 1] as Chunk).seq + 1)
-    const run = this.runBatch(batch).finally(() => {
-      this.running.delete(run)
-      this.pump()
-    })
-    this.running.add(run)
   }
 
   private async runBatch(batch: Batch): Promise<void> {
@@ -228,91 +181,33 @@ export class OutboxSink implements PointSink {
       outcome = await this.sender.send(batch.text, batch.lines, batch.attempt)
     } catch (err) {
       if (err instanceof BatchAborted) return // dropped (accounted already) or shutdown (stays stored)
-      // A bug, not InfluxDB: keep the lines and try them again later rather than crash or lose them.
+      // A bug, not InfluxDB: keep the lines and try them again rather than crash or lose them.
       this.logger.error({ err: (err as Error).message }, 'outbox: delivering a batch failed unexpectedly')
-      this.requeue(batch, new Set())
+      this.queue.requeue(batch)
       return
     }
-    this.release(batch.chunks, batch)
+    this.queue.completed(batch)
     this.counters.delivered += outcome.delivered
-    this.counters.rejected += outcome.rejected
-    this.forget(batch.chunks)
     // InfluxDB is back: the other batch need not wait out its backoff.
-    for (const other of new Set(this.inFlight.values())) other.attempt.wake()
+    for (const other of this.queue.batchesInFlight()) other.attempt.wake()
   }
 
-  /** Forgets chunks from the in-flight index, unless a newer batch took them over. */
-  private release(chunks: readonly ChunkMeta[], batch: Batch): void {
-    for (const c of chunks) if (this.inFlight.get(c.seq) === batch) this.inFlight.delete(c.seq)
-  }
-
-  /** Puts a batch's chunks (except `leaving`) back in the queue: the cursor moves back, order is kept. */
-  private requeue(batch: Batch, leaving: ReadonlySet<number>): void {
-    this.release(batch.chunks, batch)
-    for (const c of batch.chunks) {
-      if (leaving.has(c.seq)) continue
-      this.cursor = Math.min(this.cursor, c.seq)
-      this.unsentLines += c.lines
-      this.unsentSince = Math.min(this.unsentSince, c.firstAt)
-    }
-  }
-
-  /** Removes chunks from the store and the totals (delivered or dropped). */
-  private forget(chunks: readonly ChunkMeta[]): void {
-    if (chunks.length === 0) return
-    for (const c of chunks) {
-      this.totals.lines -= c.lines
-      this.totals.bytes -= c.bytes
-      this.removing.add(c.seq)
-      if (this.oldestStoredAt !== null && c.firstAt <= this.oldestStoredAt) this.oldestStoredAt = null
-    }
-    const removal = this.store
-      .remove(chunks)
-      .catch((err: unknown) => {
-        this.logger.error(
-          { err: (err as Error).message },
-          'outbox: removing chunks failed; they will be sent again',
-        )
-      })
-      .finally(() => {
-        for (const c of chunks) this.removing.delete(c.seq)
-        this.removals.delete(removal)
-      })
-    this.removals.add(removal)
-  }
-
-  /** Over the byte bound: drop the oldest chunks, telemetry before alerts; batches waiting to retry give theirs up. */
+  /** Over the byte bound: drop the oldest chunks, telemetry before alerts, and say so. */
   private enforceBound(): void {
-    const excess = this.totals.bytes - this.options.maxBytes
+    if (!this.open) return
+    const excess = this.queue.totals.bytes - this.options.maxBytes
     if (excess <= 0) return
     const victims = chooseVictims(
       () => this.store.metas(),
       excess,
-      (seq) => this.removing.has(seq) || this.inFlight.get(seq)?.attempt.droppable === false,
+      (seq) => this.queue.dropAccess(seq),
     )
     if (victims.length === 0) return
-    const victimSeqs = new Set(victims.map((v) => v.seq))
-    const hit = new Set<Batch>()
-    for (const v of victims) {
-      const batch = this.inFlight.get(v.seq)
-      if (batch) hit.add(batch)
-      else this.unsentLines -= v.lines
-    }
-    for (const batch of hit) {
-      batch.attempt.abort('dropped')
-      this.requeue(batch, victimSeqs)
-    }
-    const lines = victims.reduce((n, v) => n + v.lines, 0)
+    const lines = this.queue.drop(victims)
     this.count('buffer_full', lines)
-    this.forget(victims)
-    this.logDrop(lines)
-  }
-
-  /** At most one warning per 10 s, with everything dropped since the last one. */
-  private logDrop(lines: number): void {
     this.droppedSinceLog += lines
     const t = this.now()
-    if (t - this.lastDropLog < 10_000) return
+    if (t - this.lastDropLog < DROP_LOG_EVERY_MS) return
     this.logger.warn(
       {
         points: this.droppedSinceLog,
@@ -325,15 +220,16 @@ export class OutboxSink implements PointSink {
     this.droppedSinceLog = 0
   }
 
+  /** Sends everything now (no waiting for full batches or backoffs) until empty or the deadline. */
   async flush(deadlineMs = 10_000): Promise<void> {
     const until = this.now() + deadlineMs
     await this.committer.commit()
     this.draining = true
     this.sender.draining = true
     try {
-      for (const batch of new Set(this.inFlight.values())) batch.attempt.wake()
+      for (const batch of this.queue.batchesInFlight()) batch.attempt.wake()
       this.pump()
-      while ((this.totals.lines > 0 || this.committer.pendingLines > 0) && this.now() < until) {
+      while ((this.queue.totals.lines > 0 || this.committer.pendingLines > 0) && this.now() < until) {
         if (this.committer.pendingLines > 0) await this.committer.commit()
         await new Promise((r) => setTimeout(r, 20))
       }
@@ -343,29 +239,30 @@ export class OutboxSink implements PointSink {
     }
   }
 
+  /** Flushes within the deadline, then stops; what is left stays in the store for the next start. */
   async close(deadlineMs = 10_000): Promise<void> {
     if (!this.open) return
     await this.flush(deadlineMs)
     this.open = false
     this.committer.stop()
     if (this.flushTimer) clearTimeout(this.flushTimer)
-    for (const batch of new Set(this.inFlight.values())) batch.attempt.abort('shutdown')
+    for (const batch of this.queue.batchesInFlight()) batch.attempt.abort('shutdown')
     await Promise.allSettled([...this.running])
-    await Promise.allSettled([...this.removals])
+    await this.queue.settled()
     await this.store.close()
-    if (this.totals.lines > 0) {
-      if (this.store.durable)
-        this.logger.warn({ points: this.totals.lines }, 'outbox: points kept on disk for the next start')
-      else
-        this.logger.error({ points: this.totals.lines }, 'in-memory buffer: points not delivered at shutdown')
-    }
+    const left = this.queue.totals.lines
+    if (left > 0 && this.store.durable)
+      this.logger.warn({ points: left }, 'outbox: points kept on disk for the next start')
+    else if (left > 0)
+      this.logger.error({ points: left }, 'in-memory buffer: points not delivered at shutdown')
   }
 
   stats(): PointSinkStats {
+    const { totals } = this.queue
     return {
       durable: this.store.durable,
-      pendingPoints: this.totals.lines + this.committer.pendingLines,
-      pendingBytes: this.totals.bytes + this.committer.pendingBytes,
+      pendingPoints: totals.lines + this.committer.pendingLines,
+      pendingBytes: totals.bytes + this.committer.pendingBytes,
       oldestPendingAgeMs: this.oldestAge(),
       accepted: this.counters.accepted,
       delivered: this.counters.delivered,
@@ -378,14 +275,7 @@ export class OutboxSink implements PointSink {
   }
 
   private oldestAge(): number {
-    if (this.oldestStoredAt === null && this.open && this.totals.lines > 0) {
-      for (const meta of this.store.metas()) {
-        if (this.removing.has(meta.seq)) continue
-        this.oldestStoredAt = meta.firstAt
-        break
-      }
-    }
-    const stored = this.totals.lines > 0 ? this.oldestStoredAt : null
+    const stored = this.open ? this.queue.oldestFirstAt() : null
     const pending = this.committer.pendingLines > 0 ? this.committer.oldestPendingAt : null
     const oldest = Math.min(stored ?? Number.POSITIVE_INFINITY, pending ?? Number.POSITIVE_INFINITY)
     return Number.isFinite(oldest) ? Math.max(0, this.now() - oldest) : 0
