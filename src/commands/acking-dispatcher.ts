@@ -74,6 +74,8 @@ export class AckingCommandDispatcher implements CommandDispatcher {
   private readonly transports = new Map<string, CommandTransport>()
   private stopped = false
   readonly counters = { unmatchedAcks: 0, invalidAcks: 0 }
+  /** Steps reported so far, by status (refused, queued, sent, acked, failed, timeout, expired). */
+  readonly outcomes = new Map<CommandStatus, number>()
 
   constructor(
     private readonly deps: DispatcherDeps,
@@ -83,6 +85,17 @@ export class AckingCommandDispatcher implements CommandDispatcher {
   /** A feature (serial actuation) takes over delivery for every device of a type. */
   registerTransport(type: string, transport: CommandTransport): void {
     this.transports.set(type, transport)
+  }
+
+  /** For /metrics (the observability feature exports any service with metricSamples()). */
+  metricSamples() {
+    return [...this.outcomes].map(([status, value]) => ({
+      name: 'tidegate_command_outcomes_total',
+      help: 'Command steps by status: refused, queued, sent (per attempt), acked, failed, timeout, expired',
+      type: 'counter' as const,
+      labels: { status },
+      value,
+    }))
   }
 
   get pendingCount(): number {
@@ -274,6 +287,7 @@ export class AckingCommandDispatcher implements CommandDispatcher {
       ...extra,
     }
     if (type !== undefined) outcome.type = type
+    this.outcomes.set(status, (this.outcomes.get(status) ?? 0) + 1)
     this.deps.onOutcome(outcome)
   }
 }
