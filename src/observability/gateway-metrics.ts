@@ -128,6 +128,21 @@ export class GatewayMetrics {
       labelNames: ['reason'],
       read: () => byLabel('reason', Object.entries(s().dropped)),
     })
+    scrapeCounter(r, {
+      name: 'tidegate_outbox_accepted_points_total',
+      help: 'Points accepted for InfluxDB (committed to the outbox when durable)',
+      read: () => single(s().accepted ?? 0),
+    })
+    scrapeGauge(r, {
+      name: 'tidegate_outbox_durable',
+      help: '1 when accepted points survive a crash (LMDB outbox), 0 for the in-memory buffer',
+      read: () => single(s().durable ? 1 : 0),
+    })
+    scrapeGauge(r, {
+      name: 'tidegate_influx_auth_failed',
+      help: '1 while InfluxDB refuses the credentials (delivery paused, points kept)',
+      read: () => single(s().authFailed ? 1 : 0),
+    })
     scrapeGauge(r, {
       name: 'tidegate_influx_reachable',
       help: '1 when the last InfluxDB request got an HTTP answer, 0 when it failed on the network',

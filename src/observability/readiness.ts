@@ -11,8 +11,10 @@ export interface ReadinessReport {
   checks: Record<string, CheckResult>
   /** Reported, never a reason to be unready: while InfluxDB is away the gateway buffers. */
   influx: {
-    state: 'ok' | 'buffering'
+    /** ok: writing; buffering: InfluxDB unreachable; auth_failed: credentials refused, delivery paused. */
+    state: 'ok' | 'buffering' | 'auth_failed'
     reachable: boolean
+    durable: boolean
     pendingPoints: number
     oldestPendingAgeSeconds: number
     lastError: string | null
@@ -46,8 +48,9 @@ export function checkReadiness(ctx: ReadinessContext): ReadinessReport {
     ready: Object.values(checks).every((c) => c.ready),
     checks,
     influx: {
-      state: s.reachable ? 'ok' : 'buffering',
+      state: s.authFailed ? 'auth_failed' : s.reachable ? 'ok' : 'buffering',
       reachable: s.reachable,
+      durable: s.durable,
       pendingPoints: s.pendingPoints,
       oldestPendingAgeSeconds: s.oldestPendingAgeMs / 1000,
       lastError: s.lastError,
