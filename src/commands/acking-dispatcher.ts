@@ -182,7 +182,7 @@ export class AckingCommandDispatcher implements CommandDispatcher {
   /** The device came online: queued commands go out in the order they were accepted. */
   deviceOnline(device: string): void {
     const queue = this.queued.get(device)
-    if (!queue) return
+    if (!queue || this.stopped) return
     this.queued.delete(device)
     for (const q of queue) {
       this.deps.clock.clearTimeout(q.timer)

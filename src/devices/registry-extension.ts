@@ -26,6 +26,7 @@ import { wireAvailability } from './availability-mqtt.js'
 import { createAvailabilityOutput } from './availability-output.js'
 import { DeviceRegistry } from './registry.js'
 import { loadRegistry } from './registry-load.js'
+import { watchFile } from './registry-watch.js'
 
 /** A device subscribing to its own command topic is ready for queued commands. */
 const COMMAND_SUBSCRIPTION_RE = /^devices\/([^/+#]+)\/commands\/(?:#|\+|[^/]+)$/
@@ -137,6 +138,22 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
 
   let subscription: Subscription | null = null
   let unwire: (() => void) | null = null
+  let unwatch: (() => void) | null = null
+  /** An edited registry takes effect only when the whole file is valid; otherwise the last good one stays. */
+  const reload = (where: { file: string; required: boolean }) => {
+    const next = loadRegistry(where.file, new Set(ctx.catalog.types.keys()), where)
+    if (next.errors.length) {
+      for (const e of next.errors)
+        ctx.logger.error({ file: e.file, line: e.line }, `registry: ${formatFileError(e)}`)
+      ctx.logger.error(
+        { file: where.file, errors: next.errors.length },
+        'registry edit rejected; the previous registry stays in force',
+      )
+      return
+    }
+    registry.replace(next.entries)
+    ctx.logger.info({ file: where.file, registered: next.entries.length }, 'device registry reloaded')
+  }
   let onPublish: ((packet: PublishPacket, client: Client | null) => void) | null = null
   const onSubscribe = (subscriptions: MqttSubscription[]) => {
     for (const sub of subscriptions) {
@@ -161,6 +178,15 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
         unregisteredListSize: cfg.unregisteredListSize,
         now: () => clock.now(),
       })
+      unwatch = watchFile(
+        where.file,
+        () => reload(where),
+        (err) =>
+          ctx.logger.warn(
+            { err: err.message, file: where.file },
+            'registry file not watched; restart to apply edits',
+          ),
+      )
       ctx.services.set('enrichTags', (device: string) => registry.tagsFor(device))
       ctx.services.set('registry', registry)
       ctx.services.set('availability', tracker)
@@ -244,6 +270,7 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
     },
     async stop() {
       subscription?.unsubscribe()
+      unwatch?.()
       unwire?.()
       if (onPublish) ctx.broker.instance.off('publish', onPublish)
       ctx.broker.instance.off('subscribe', onSubscribe)

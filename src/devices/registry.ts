@@ -31,7 +31,7 @@ export interface RegistryView {
 
 /** The device instances: ids, types and metadata tags; plus the bounded list of unregistered devices seen. */
 export class DeviceRegistry implements RegistryView {
-  private readonly byId: ReadonlyMap<string, RegistryEntry>
+  private byId: ReadonlyMap<string, RegistryEntry>
   // Insertion order is recency order: a sighting deletes and re-inserts, so the first key is the stalest.
   private readonly seen = new Map<string, UnregisteredDevice>()
   private readonly now: () => number
@@ -42,6 +42,12 @@ export class DeviceRegistry implements RegistryView {
   ) {
     this.byId = new Map(entries.map((e) => [e.id, e]))
     this.now = options.now ?? Date.now
+  }
+
+  /** A reloaded registry file takes effect: new entries leave the unregistered list. */
+  replace(entries: readonly RegistryEntry[]): void {
+    this.byId = new Map(entries.map((e) => [e.id, e]))
+    for (const id of this.byId.keys()) this.seen.delete(id)
   }
 
   get allowUnknown(): boolean {

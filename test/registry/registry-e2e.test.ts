@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { RegistryView } from '../../src/devices/registry.js'
 import type { HygieneCounters } from '../../src/ingest/hygiene/counters.js'
@@ -103,3 +104,39 @@ describe('device registry through the real broker', () => {
     expect(rows.map((r) => r[1])).toEqual([2])
   })
 })
+
+describe('registry reload', () => {
+  it('an edited registry takes effect without a restart; a bad edit keeps the last good one', async () => {
+    const catalog = fixtureCatalog(
+      'version: 1\ndevices:\n  - { id: s1, type: test-sensor, tags: { room: r1 } }\n',
+    )
+    cleanup.push(catalog.remove)
+    const { gateway, mqttUrl } = await startTestGateway({ catalog: catalog.dir })
+    cleanup.push(() => gateway.stop())
+    const device = await connectClient(mqttUrl)
+    cleanup.push(() => device.endAsync())
+    const tags: Record<string, string>[] = []
+    const sub = gateway.events.subscribe((e) => {
+      if (e.stream === 'telemetry') tags.push(e.tags)
+    })
+    cleanup.push(() => sub.unsubscribe())
+    const registry = gateway.context.services.get('registry') as RegistryView
+    const file = `${catalog.dir}/registry.yaml`
+    writeFileSync(file, 'version: 1\ndevices:\n  - { id: s1, type: test-sensor, tags: { room: r7 } }\n')
+    await until(() => registry.get('s1')?.tags['room'] === 'r7')
+    await device.publishAsync('devices/s1/telemetry', '{"temperature":1}', { qos: 1 })
+    writeFileSync(file, 'version: 1\ndevices:\n  - { id: s1, type: no-such-type, tags: { room: r9 } }\n')
+    await new Promise((r) => setTimeout(r, 600))
+    expect(registry.get('s1')?.tags).toEqual({ room: 'r7' })
+    await device.publishAsync('devices/s1/telemetry', '{"temperature":2}', { qos: 1 })
+    expect(tags).toEqual([{ room: 'r7' }, { room: 'r7' }])
+  })
+})
+
+async function until(ok: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
