@@ -4,6 +4,7 @@ import { type FileError, FileErrors } from '../core/file-errors.js'
 import { checkAgainstSchema, createOperatorFileAjv, plainMessage } from '../core/schema-check.js'
 import { parseYamlFile } from '../core/yaml-source.js'
 import { applyEnvOverrides, overrideAt, type SchemaView } from './env-overrides.js'
+import { withSecretFiles } from './secret-files.js'
 import { type GatewayConfig, GatewayConfigSchema } from './schema.js'
 
 const ajv = createOperatorFileAjv()
@@ -50,7 +51,12 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       { file, line: 1, col: 1, path: '/', message: 'the config must be a mapping of keys' },
     ])
   }
-  const overrides = applyEnvOverrides(source.value as Record<string, unknown>, env, configSchemaView)
+  // `TIDEGATE_X_FILE=path` supplies `TIDEGATE_X` from a file (secrets; see docs/security.md).
+  const overrides = applyEnvOverrides(
+    source.value as Record<string, unknown>,
+    withSecretFiles(env),
+    configSchemaView,
+  )
   const errors: FileError[] = checkAgainstSchema(source, validator()).map((e) => {
     const override = overrideAt(overrides, e.path)
     return override ? { ...e, file: `env ${override.variable}`, line: 0, col: 0 } : e
