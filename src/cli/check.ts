@@ -5,6 +5,7 @@ import { loadCatalog } from '../devices/catalog.js'
 import { checkRegistryAndCommands } from '../devices/registry-check.js'
 import { serialConfigChecker } from '../ingest/serial/config-checker.js'
 import { checkRuleFiles } from '../rules/check-rules.js'
+import { influxConfigChecker } from '../sinks/outbox/config-checker.js'
 import { configPathFrom, parseCommonArgs } from './args.js'
 
 /** Extra validators (rules, registry, ...) register here; each returns every error it finds. */
@@ -16,6 +17,7 @@ export const checkers: ((
 checkers.push(checkRegistryAndCommands)
 checkers.push(checkRuleFiles)
 checkers.push(serialConfigChecker)
+checkers.push(influxConfigChecker)
 
 export async function runCheck(argv: string[]): Promise<number> {
   const { values } = parseCommonArgs(argv)

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, inject, it } from 'vitest'
 import { InfluxHttpClient } from '../../src/sinks/influx/http-client.js'
 import { freePort } from '../helpers/free-port.js'
 import { uniqueDatabase } from '../helpers/gateway.js'
@@ -108,5 +108,40 @@ log: { level: warn }
     }
     const missing = acked.filter((s) => !landed.has(s))
     expect(missing, second.output()).toEqual([])
+  })
+})
+
+describe('gateway stopped with SIGTERM', () => {
+  it('sends what is pending before it exits, without waiting for the batch to fill', async () => {
+    const database = uniqueDatabase()
+    const mqttPort = await freePort()
+    const dir = tempDir('tidegate-sigterm-')
+    const configFile = join(dir, 'gateway.yaml')
+    writeFileSync(
+      configFile,
+      `version: 1
+mqtt: { listeners: [{ host: 127.0.0.1, port: ${mqttPort} }], publishRate: { perSecond: 0 } }
+influx: { url: ${inject('influxUrl')}, database: ${database}, flushInterval: 5m }
+http: { host: 127.0.0.1, port: 0 }
+dataDir: ${join(dir, 'data')}
+log: { level: warn }
+`,
+    )
+    const gateway = startGatewayProcess(configFile)
+    const device = await connectWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 20_000)
+    cleanup.push(() => device.endAsync(true))
+    device.on('error', () => undefined)
+    for (let i = 0; i < 50; i++)
+      await device.publishAsync(
+        'devices/k9/telemetry',
+        JSON.stringify({ temperature: 20, co2: i, ts: Date.now() - 1000 + i }),
+        { qos: 1 },
+      )
+    const influx = new InfluxHttpClient({ url: inject('influxUrl'), database, timeoutMs: 5000 })
+    expect((await seqsIn(influx)).size).toBe(0) // waiting for the 5 min flush interval
+    const exited = new Promise<number | null>((r) => gateway.child.once('exit', (code) => r(code)))
+    process.kill(gateway.child.pid as number, 'SIGTERM')
+    expect(await exited, gateway.output()).toBe(0)
+    expect([...(await seqsIn(influx))].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i))
   })
 })

@@ -7,6 +7,7 @@ import { LmdbChunkStore } from '../../store/lmdb-chunk-store.js'
 import { MemoryChunkStore } from '../../store/memory-chunk-store.js'
 import { InfluxHttpClient } from '../influx/http-client.js'
 import type { PointSink } from '../sink.js'
+import { influxConfigProblems } from './config-checker.js'
 import { toBytes } from './config-schema.js'
 import { OutboxSink } from './outbox-sink.js'
 
@@ -14,6 +15,8 @@ type InfluxConfig = GatewayConfig['influx']
 
 /** The InfluxDB client for the `influx` config section (v1 or v2 API). */
 export function influxClientFrom(c: InfluxConfig): InfluxHttpClient {
+  const problem = influxConfigProblems(c)[0]
+  if (problem) throw new Error(`influx.${problem.path.join('.')}: ${problem.message}`)
   return new InfluxHttpClient({
     url: c.url.replace(/\/$/, ''),
     api: c.api,

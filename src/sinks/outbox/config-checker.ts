@@ -1,0 +1,27 @@
+import type { GatewayConfig } from '../../config/schema.js'
+import type { FileError } from '../../core/file-errors.js'
+import { parseYamlFile } from '../../core/yaml-source.js'
+
+/** What the `influx` schema cannot say alone: the v2 API needs an organisation. */
+export function influxConfigProblems(influx: GatewayConfig['influx']): { path: string[]; message: string }[] {
+  if (influx.api === 'v2' && !influx.org)
+    return [{ path: ['api'], message: 'api v2 needs influx.org (and usually influx.token)' }]
+  return []
+}
+
+/** `tidegate check`: the influx problems, located in the config file when it is given. */
+export function influxConfigChecker(
+  config: Readonly<GatewayConfig>,
+  _baseDir: string,
+  configFile?: string,
+): FileError[] {
+  const problems = influxConfigProblems(config.influx)
+  if (problems.length === 0) return []
+  const source = configFile ? parseYamlFile(configFile) : null
+  return problems.map((p) => ({
+    file: configFile ?? 'config',
+    ...(source && source.errors.length === 0 ? source.locate(['influx', ...p.path]) : { line: 0, col: 0 }),
+    path: `/influx/${p.path.join('/')}`,
+    message: p.message,
+  }))
+}
