@@ -101,6 +101,17 @@ describe('CONNECT checks (raw socket)', () => {
     expect(broker.refusals.count('keepalive')).toBe(1)
   })
 
+  it('connections beyond maxConnections are closed at once and counted; others stay', async () => {
+    const { open, broker } = await setup({ maxConnections: 2 })
+    const first = await open()
+    const second = await open()
+    const third = await open()
+    await third.waitClosed()
+    expect(broker.refusals.count('max_connections')).toBe(1)
+    expect(await first.handshake({ clientId: 'one' })).toEqual(Buffer.from([0x20, 0x02, 0x00, 0x00]))
+    expect(second.closed).toBe(false)
+  })
+
   it('failed authentication never publishes the will', async () => {
     const { url, open, broker } = await setup({
       auth: {
