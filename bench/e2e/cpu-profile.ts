@@ -15,7 +15,9 @@ interface CpuProfile {
 
 export interface ProfileSummary {
   file: string
+  /** Busy (non-idle) time sampled. */
   totalMs: number
+  idleMs: number
   /** Self time by function (top entries). */
   functions: { name: string; where: string; ms: number; share: number }[]
   /** Self time by area: our code by folder, dependencies by package, node internals, GC, idle. */
@@ -37,12 +39,19 @@ function area(url: string, name: string): string {
     .join('/')
 }
 
-/** Summarises the newest .cpuprofile in a folder (written by node --cpu-prof on exit). */
+/**
+ * Summarises the busiest .cpuprofile in a folder (node --cpu-prof writes one per thread on exit; the
+ * tsx loader runs in its own thread, and the gateway's main thread is the one with the most work).
+ */
 export function summariseProfile(dir: string, top = 15): ProfileSummary | undefined {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'))
-  const file = files.sort().at(-1)
-  if (!file) return undefined
-  const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile
+  const summaries = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => summariseFile(join(dir, f), top))
+  return summaries.sort((a, b) => b.totalMs - a.totalMs)[0]
+}
+
+function summariseFile(file: string, top: number): ProfileSummary {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const selfUs = new Map<number, number>()
   profile.samples.forEach((id, i) => {
@@ -51,9 +60,15 @@ export function summariseProfile(dir: string, top = 15): ProfileSummary | undefi
   const fn = new Map<string, { name: string; where: string; us: number }>()
   const areas = new Map<string, number>()
   let total = 0
+  let idle = 0
   for (const [id, us] of selfUs) {
     const node = byId.get(id)
     if (!node) continue
+    // Idle is waiting, not work: kept apart so shares are of busy time.
+    if (node.callFrame.functionName === '(idle)') {
+      idle += us
+      continue
+    }
     total += us
     const { functionName, url, lineNumber } = node.callFrame
     const name = functionName || '(anonymous)'
@@ -67,8 +82,9 @@ export function summariseProfile(dir: string, top = 15): ProfileSummary | undefi
   }
   const share = (us: number) => (total ? us / total : 0)
   return {
-    file: join(dir, file),
+    file,
     totalMs: total / 1000,
+    idleMs: idle / 1000,
     functions: [...fn.values()]
       .sort((a, b) => b.us - a.us)
       .slice(0, top)

@@ -79,7 +79,10 @@ export function markdown(r: BenchReport): string {
       `## Where the gateway's time goes (CPU profile at ${f0(r.profile.rate)} msg/s, QoS ${r.profile.qos})`,
       '',
     )
-    lines.push(`Profile: \`${r.profile.file}\` (${f0(r.profile.totalMs)} ms sampled).`, '')
+    lines.push(
+      `Profile of the gateway's main thread: ${f0(r.profile.totalMs)} ms busy, ${f0(r.profile.idleMs)} ms idle; shares are of busy time.`,
+      '',
+    )
     lines.push('| area | self ms | share |', '| --- | ---: | ---: |')
     for (const a of r.profile.areas) lines.push(`| ${a.area} | ${f0(a.ms)} | ${pct(a.share)} |`)
     lines.push('', '| function | where | self ms | share |', '| --- | --- | ---: | ---: |')

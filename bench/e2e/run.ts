@@ -147,7 +147,12 @@ async function aedesSteps(): Promise<void> {
   })
   const count = () =>
     new Promise<number>((resolve) => {
-      child.once('message', (m: { received: number }) => resolve(m.received))
+      const onMessage = (m: { cmd: string; received: number }) => {
+        if (m.cmd !== 'count') return // e.g. the startup 'listening' message
+        child.off('message', onMessage)
+        resolve(m.received)
+      }
+      child.on('message', onMessage)
       child.send({ cmd: 'count' })
     })
   try {
