@@ -1,17 +1,8 @@
 import { join } from 'node:path'
 import type { Client, Subscription as MqttSubscription, PublishPacket } from 'aedes'
 import type { Subscription } from 'rxjs'
-import { AckingCommandDispatcher } from '../commands/acking-dispatcher.js'
-import { CommandCatalog } from '../commands/command-catalog.js'
-import type { CommandOutcome } from '../commands/command-outcome.js'
-import { commandPoint } from '../commands/command-points.js'
-import {
-  ACK_RE,
-  commandTopic,
-  handleCommandTopic,
-  resultPayload,
-  resultTopic,
-} from '../commands/command-topics.js'
+import { ACK_RE, handleCommandTopic } from '../commands/command-topics.js'
+import { createGatewayCommands } from '../commands/gateway-commands.js'
 import { toMs } from '../core/duration.js'
 import { formatFileError } from '../core/file-errors.js'
 import type { Extension, GatewayContext } from '../extension.js'
@@ -76,64 +67,16 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
     tagsFor: (d) => registry.tagsFor(d),
     logger: ctx.logger,
   })
-  const compiled = CommandCatalog.compile(ctx.catalog.types, {
-    timeoutMs: toMs(cfg.commands.timeout),
-    retries: cfg.commands.retries,
+  const {
+    dispatcher,
+    publishResult,
+    errors: commandErrors,
+  } = createGatewayCommands(ctx, {
+    typeOf: (d) => registry.typeOf(d),
+    isOnline: (d) => tracker.isOnline(d),
+    tagsFor: (d) => registry.tagsFor(d),
+    clock,
   })
-  const publishResult = (o: CommandOutcome) => {
-    if (ctx.broker.instance.closed) return
-    ctx.broker.publish(resultTopic(o.device, o.name), resultPayload(o), { qos: 1 }).catch(() => {})
-  }
-  const onOutcome = (o: CommandOutcome) => {
-    const line = commandPoint(o, registry.tagsFor(o.device))
-    if (line) ctx.sink.write(line, 'derived')
-    publishResult(o)
-    if ((o.status === 'timeout' || o.status === 'expired') && o.type !== undefined) {
-      ctx.emit({
-        device: o.device,
-        type: o.type,
-        stream: 'command_timeout',
-        time: o.at,
-        received: o.at,
-        data: {
-          id: o.id,
-          name: o.name,
-          params: o.params,
-          source: o.source,
-          attempts: o.attempt,
-          reason: o.status,
-        },
-        tags: { ...registry.tagsFor(o.device) },
-        source: 'internal',
-        topic: commandTopic(o.device, o.name),
-      })
-    }
-  }
-  const dispatcher = new AckingCommandDispatcher(
-    {
-      commands: compiled.catalog,
-      typeOf: (d) => registry.typeOf(d),
-      isOnline: (d) => tracker.isOnline(d),
-      mqtt: {
-        deliver: (device, message) => {
-          ctx.broker
-            .publish(commandTopic(device, message.name), JSON.stringify(message), { qos: 1 })
-            .catch((err: unknown) => {
-              ctx.logger.warn({ err: (err as Error).message, device }, 'command publish failed')
-            })
-        },
-      },
-      onOutcome,
-      clock,
-    },
-    {
-      minIntervalMs: toMs(cfg.commands.minInterval),
-      maxPending: cfg.commands.maxPending,
-      maxPendingPerDevice: cfg.commands.maxPendingPerDevice,
-      offline: cfg.commands.offline,
-      queueForMs: toMs(cfg.commands.queueFor),
-    },
-  )
   ctx.commands = dispatcher
 
   let subscription: Subscription | null = null
@@ -166,7 +109,7 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
   return {
     name: 'devices',
     async start() {
-      for (const e of compiled.errors)
+      for (const e of commandErrors)
         ctx.logger.error({ file: e.file }, `device commands: ${formatFileError(e)}`)
       const where = registryPath(ctx)
       const loaded = loadRegistry(where.file, new Set(ctx.catalog.types.keys()), where)
