@@ -7,6 +7,7 @@ import { Acl } from './acl.js'
 import { Authenticator } from './authenticator.js'
 import { Authorizer } from './authorizer.js'
 import { BoundedState, type PersistenceLike } from './bounded-state.js'
+import { mqttConfigProblems } from './config-check.js'
 import type { MqttConfig } from './config-schema.js'
 import { type ConnectionInfo, GuardedConnection } from './guarded-connection.js'
 import { type BoundListener, Listeners } from './listeners.js'
@@ -120,6 +121,12 @@ export class Broker {
    */
   async create(): Promise<void> {
     if (this.aedes) return
+    // `tidegate check` reports these with file:line:col; starting anyway would run with a broken policy.
+    const problems = mqttConfigProblems(this.config, process.cwd())
+    if (problems.length)
+      throw new Error(
+        `mqtt config: ${problems.map((p) => `/mqtt/${p.path.join('/')}: ${p.message}`).join('; ')}`,
+      )
     await this.auth.start()
     const c = this.config
     const options: AedesOptions = {

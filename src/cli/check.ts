@@ -1,4 +1,5 @@
 import { resolve } from 'node:path'
+import { mqttConfigChecker } from '../broker/config-check.js'
 import { loadConfig } from '../config/load.js'
 import { type FileError, FileErrors, formatFileError } from '../core/file-errors.js'
 import { loadCatalog } from '../devices/catalog.js'
@@ -18,6 +19,7 @@ checkers.push(checkRegistryAndCommands)
 checkers.push(checkRuleFiles)
 checkers.push(serialConfigChecker)
 checkers.push(influxConfigChecker)
+checkers.push(mqttConfigChecker)
 
 export async function runCheck(argv: string[]): Promise<number> {
   const { values } = parseCommonArgs(argv)
