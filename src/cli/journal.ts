@@ -13,7 +13,12 @@ Writes journal records as JSON lines (stdout by default). T: epoch ms, ISO date,
 The output replays with: tidegate replay FILE
 `
 
-export function journalFilterFrom(values: { from?: string; to?: string; device?: string[]; type?: string[] }): JournalFilter {
+export function journalFilterFrom(values: {
+  from?: string
+  to?: string
+  device?: string[]
+  type?: string[]
+}): JournalFilter {
   const filter: JournalFilter = {}
   if (values.from) filter.from = parseTimeArg(values.from)
   if (values.to) filter.to = parseTimeArg(values.to)
@@ -53,6 +58,8 @@ export async function runJournal(argv: string[]): Promise<number> {
     written++
   }
   if (out !== process.stdout) await new Promise<void>((resolve) => out.end(resolve))
-  process.stderr.write(`exported ${written} record(s) from ${dir}${stats.corrupt ? `, ${stats.corrupt} corrupt skipped` : ''}\n`)
+  process.stderr.write(
+    `exported ${written} record(s) from ${dir}${stats.corrupt ? `, ${stats.corrupt} corrupt skipped` : ''}\n`,
+  )
   return 0
 }

@@ -4,6 +4,7 @@ import { runCheck } from './check.js'
 import { runCommand } from './command.js'
 import { runJournal } from './journal.js'
 import { runPasswd } from './passwd.js'
+import { runReplayCommand } from './replay.js'
 import { runGateway } from './run.js'
 
 const HELP = `tidegate — IoT edge gateway
@@ -12,6 +13,7 @@ Usage:
   tidegate run   [--config FILE]   start the gateway (default config: config/gateway.yaml)
   tidegate check [--config FILE]   validate config, device catalog and rules; exit 1 listing every error
   tidegate command <device> <name> '<json>'   send a command through the gateway, print its outcome
+  tidegate replay [...] <recording> run rules over recorded traffic on a virtual clock (docs/replay.md)
   tidegate journal export [...]    write journal records as JSON lines (see docs/replay.md)
   tidegate passwd                 read a password on stdin, print its hash for mqtt.auth.users
   tidegate --help | --version
@@ -40,6 +42,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   check: runCheck,
   command: (argv) => runCommand(argv),
   journal: runJournal,
+  replay: runReplayCommand,
   passwd: runPasswd,
 }
 

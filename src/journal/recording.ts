@@ -6,7 +6,9 @@ import type { JournalRecord } from './record.js'
  * One input to replay: a raw MQTT message from a traffic recording (it goes through catalog and validation
  * as live traffic does), or an event the journal already accepted.
  */
-export type ReplayInput = { kind: 'mqtt'; ts: number; topic: string; payload: Buffer } | { kind: 'event'; event: Event }
+export type ReplayInput =
+  | { kind: 'mqtt'; ts: number; topic: string; payload: Buffer }
+  | { kind: 'event'; event: Event }
 
 export interface RecordingProblem {
   line: number
@@ -45,7 +47,8 @@ function toInput(value: unknown): ReplayInput | string | null {
     const record = v as JournalRecord
     return record.kind === 'event' ? { kind: 'event', event: record.event } : null
   }
-  if (typeof v['ts'] !== 'number' || !Number.isFinite(v['ts'])) return '"ts" must be a number of epoch milliseconds'
+  if (typeof v['ts'] !== 'number' || !Number.isFinite(v['ts']))
+    return '"ts" must be a number of epoch milliseconds'
   if (typeof v['topic'] !== 'string' || v['topic'] === '') return '"topic" must be a non-empty string'
   const p = v['payload']
   const payload = Buffer.from(typeof p === 'string' ? p : JSON.stringify(p ?? null))

@@ -52,8 +52,10 @@ export function formatDiff(entries: readonly DiffEntry[]): string {
   if (entries.length === 0) return 'no differences in alert transitions\n'
   return entries
     .map((d) => {
-      if (d.change === 'appeared') return `+ ${new Date(d.after.t).toISOString()} ${d.after.rule} ${d.after.key} ${d.after.state}`
-      if (d.change === 'disappeared') return `- ${new Date(d.before.t).toISOString()} ${d.before.rule} ${d.before.key} ${d.before.state}`
+      if (d.change === 'appeared')
+        return `+ ${new Date(d.after.t).toISOString()} ${d.after.rule} ${d.after.key} ${d.after.state}`
+      if (d.change === 'disappeared')
+        return `- ${new Date(d.before.t).toISOString()} ${d.before.rule} ${d.before.key} ${d.before.state}`
       const s = d.deltaMs / 1000
       return `~ ${new Date(d.before.t).toISOString()} -> ${new Date(d.after.t).toISOString()} ${d.after.rule} ${d.after.key} ${d.after.state} (${s > 0 ? '+' : ''}${s}s)`
     })

@@ -10,14 +10,23 @@ export type ReplayOutcome =
       severity?: string | undefined
       values?: Record<string, unknown> | undefined
     }
-  | { kind: 'command'; t: number; rule: string; device: string; name: string; params: Record<string, unknown> }
+  | {
+      kind: 'command'
+      t: number
+      rule: string
+      device: string
+      name: string
+      params: Record<string, unknown>
+    }
 
 function iso(t: number): string {
   return new Date(t).toISOString()
 }
 
 function compactJson(v: unknown): string {
-  return v === undefined ? '' : JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isInteger(x) ? Number(x.toFixed(4)) : x))
+  return v === undefined
+    ? ''
+    : JSON.stringify(v, (_k, x) => (typeof x === 'number' && !Number.isInteger(x) ? Number(x.toFixed(4)) : x))
 }
 
 /** One JSON object per line; keys in a fixed order so output is byte-identical across runs. */
@@ -25,8 +34,23 @@ export function toJsonLines(outcomes: readonly ReplayOutcome[]): string {
   return outcomes
     .map((o) =>
       o.kind === 'alert'
-        ? JSON.stringify({ t: iso(o.t), kind: o.kind, rule: o.rule, key: o.key, state: o.state, severity: o.severity, values: o.values })
-        : JSON.stringify({ t: iso(o.t), kind: o.kind, rule: o.rule, device: o.device, name: o.name, params: o.params }),
+        ? JSON.stringify({
+            t: iso(o.t),
+            kind: o.kind,
+            rule: o.rule,
+            key: o.key,
+            state: o.state,
+            severity: o.severity,
+            values: o.values,
+          })
+        : JSON.stringify({
+            t: iso(o.t),
+            kind: o.kind,
+            rule: o.rule,
+            device: o.device,
+            name: o.name,
+            params: o.params,
+          }),
     )
     .map((l) => `${l}\n`)
     .join('')
