@@ -4,8 +4,8 @@ import { type FileError, FileErrors } from '../core/file-errors.js'
 import { checkAgainstSchema, createOperatorFileAjv, plainMessage } from '../core/schema-check.js'
 import { parseYamlFile } from '../core/yaml-source.js'
 import { applyEnvOverrides, overrideAt, type SchemaView } from './env-overrides.js'
-import { withSecretFiles } from './secret-files.js'
 import { type GatewayConfig, GatewayConfigSchema } from './schema.js'
+import { withSecretFiles } from './secret-files.js'
 
 const ajv = createOperatorFileAjv()
 // Compiled on first use, not at import: feature sections add themselves to the schema module first.
@@ -27,7 +27,7 @@ function schemaAt(path: readonly (string | number)[]): SchemaNode | undefined {
 }
 
 /** The schema as env overrides need it: known camelCase keys, and which values stay plain text. */
-const configSchemaView: SchemaView = {
+export const configSchemaView: SchemaView = {
   keysAt: (path) => Object.keys(schemaAt(path)?.properties ?? {}),
   isStringAt: (path) => schemaAt(path)?.type === 'string',
 }
