@@ -124,6 +124,28 @@ describe('serial actuation', () => {
     expect(stats()).toMatchObject({ commandsWritten: 1, commandsFailed: 1 })
   })
 
+  it('a command for a device whose port is down is acked "failed" with the reason', async () => {
+    const lab = new PtyLab()
+    cleanup.push(() => lab.close())
+    const { gateway, mqttUrl } = await startTestGateway({
+      catalog: catalogWithWiredTypes(lab),
+      serial: [{ port: lab.path('unplugged'), device: { id: 'th-9' }, type: 'wired-thermostat' }],
+    })
+    cleanup.push(() => gateway.stop())
+    const client = await connectClient(mqttUrl)
+    cleanup.push(() => client.endAsync())
+    const acks = await collect(client, 'devices/th-9/acks')
+    await client.publishAsync('devices/th-9/commands/setpoint', '{"id":"c-9","params":{"value":1}}', {
+      qos: 1,
+    })
+    await acks.next(1)
+    expect(JSON.parse(acks.messages[0]!.payload.toString())).toEqual({
+      id: 'c-9',
+      status: 'failed',
+      error: 'serial port is not open',
+    })
+  })
+
   it('a rule command reaches the serial fan when the wired sensor overheats', async () => {
     const lab = new PtyLab()
     cleanup.push(() => lab.close())

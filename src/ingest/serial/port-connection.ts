@@ -5,6 +5,9 @@ import type { SerialPortConfig } from './config-schema.js'
 import { type ListPorts, locatePort } from './port-locator.js'
 import type { SerialPortStats } from './port-stats.js'
 
+/** A command write that has not drained by then is reported failed rather than left hanging. */
+const WRITE_TIMEOUT_MS = 5000
+
 export interface ConnectionEvents {
   data(chunk: Buffer): void
   /** The port is open on `path` (first time or again). */
@@ -52,14 +55,26 @@ export class SerialConnection {
     await this.tryOpen()
   }
 
-  /** Writes and waits until the bytes left the process (tcdrain). Rejects when the port is not open. */
-  write(bytes: Buffer): Promise<void> {
+  /**
+   * Writes and waits until the bytes left the process (tcdrain). Rejects when the port is not open, or
+   * when the write does not finish in time (hardware flow control held off by the device).
+   */
+  write(bytes: Buffer, timeoutMs = WRITE_TIMEOUT_MS): Promise<void> {
     const port = this.port
     if (!port?.isOpen) return Promise.reject(new Error('serial port is not open'))
     return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`write did not finish within ${timeoutMs} ms`)),
+        timeoutMs,
+      )
+      const finish = (err?: Error | null) => {
+        clearTimeout(timer)
+        if (err) reject(err)
+        else resolve()
+      }
       port.write(bytes, (err) => {
-        if (err) return reject(err)
-        port.drain((e) => (e ? reject(e) : resolve()))
+        if (err) return finish(err)
+        port.drain(finish)
       })
     })
   }
@@ -88,6 +103,7 @@ export class SerialConnection {
     }
     if (this.stopped) {
       this.port.close()
+      this.port = null
       return
     }
     stats.path = path
