@@ -66,7 +66,7 @@ describe('serial config', () => {
       'serial[0]/type: unknown device type "nope" (known: climate-sensor)',
       'serial[1]/framing: framing fixed needs "length"',
       'serial[1]/codec/columns: only used by codec csv',
-      expect.stringMatching(/^serial\[2\]\/codec\/pattern: invalid regular expression/),
+      expect.stringMatching(/^serial\[2\]\/codec\/pattern: Invalid regular expression/),
       'serial[3]/codec/pattern: the pattern has no named groups (?<field>...), so no field would be set',
       'serial[4]/codec: codec csv needs "columns"',
       'serial[3]: same port as serial[2] (/dev/y)',

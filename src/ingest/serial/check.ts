@@ -57,7 +57,7 @@ export function checkSerialPort(
         if (!/\(\?<[A-Za-z_$][\w$]*>/.test(re.source))
           problem('/codec/pattern', 'the pattern has no named groups (?<field>...), so no field would be set')
       } catch (err) {
-        problem('/codec/pattern', `invalid regular expression: ${(err as Error).message}`)
+        problem('/codec/pattern', (err as Error).message)
       }
     }
   }
