@@ -17,7 +17,7 @@
  * Results are also written as JSON to bench/results/ingest-<time>.json.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -50,6 +50,7 @@ const qos = Number(args.qos) === 1 ? 1 : 0
 const repo = resolve(import.meta.dirname, '..')
 const resultsDir = join(repo, 'bench/results')
 const CLK_TCK = 100 // USER_HZ on Linux
+const profileDir = join(resultsDir, `ingest-profile-${Date.now()}`)
 
 /** CPU seconds (user + system) of a process, from /proc/<pid>/stat. */
 function cpuSeconds(pid: number): number {
@@ -91,7 +92,7 @@ async function startGateway(influxUrl: string, dir: string) {
     ].join('\n'),
   )
   const nodeArgs = ['--import', import.meta.resolve('tsx')]
-  if (args['cpu-prof']) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${resultsDir}`)
+  if (args['cpu-prof']) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`)
   // log level warn hides "listening": poll the broker port instead.
   const child = spawn(
     process.execPath,
@@ -216,6 +217,7 @@ async function main(): Promise<void> {
         connections,
         publishers,
         qos,
+        rate: Number(args.rate),
         durable: args.durable,
         journal: args.journal,
       },
@@ -257,9 +259,19 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true })
   }
   if (args['cpu-prof']) {
-    const summary = summariseProfile(resultsDir, 25)
+    keepMainThreadProfile(profileDir)
+    const summary = summariseProfile(profileDir, 25)
     if (summary) process.stdout.write(`\ngateway CPU profile ${summary.file}\n${formatSummary(summary)}\n`)
   }
+}
+
+/** --cpu-prof writes one profile per thread (tsx runs a loader thread): keep the biggest, the main one. */
+function keepMainThreadProfile(dir: string): void {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => ({ f, size: statSync(join(dir, f)).size }))
+    .sort((a, b) => b.size - a.size)
+  for (const { f } of files.slice(1)) rmSync(join(dir, f))
 }
 
 function formatSummary(s: NonNullable<ReturnType<typeof summariseProfile>>): string {
