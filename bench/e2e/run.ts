@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -210,7 +210,12 @@ async function profileStep(influxUrl: string, dir: string, rate: number): Promis
     await gateway.stop()
   }
   const summary = summariseProfile(profDir)
-  return summary && { ...summary, rate, qos: 0 }
+  if (!summary) return undefined
+  // Keep the profile next to the report (the work dir is removed); open it in Chrome DevTools.
+  mkdirSync(args.out, { recursive: true })
+  const kept = join(args.out, 'gateway.cpuprofile')
+  copyFileSync(summary.file, kept)
+  return { ...summary, file: kept, rate, qos: 0 }
 }
 
 function highest(target: 'gateway' | 'aedes', qos: 0 | 1, lossless: boolean): StepResult | undefined {
