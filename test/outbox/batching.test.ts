@@ -1,12 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { startInfluxStub } from './helpers/influx-stub.js'
 import { makeOutbox, sleep, tempDir, waitFor } from './helpers/make-outbox.js'
+import { ManualClock } from './helpers/manual-clock.js'
 
 let cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {
   for (const c of cleanup.reverse()) await c()
   cleanup = []
 })
+
+/** Waits real time while setTimeout is faked (setImmediate and performance.now are not). */
+async function realPause(ms: number): Promise<void> {
+  const until = performance.now() + ms
+  while (performance.now() < until) await new Promise((r) => setImmediate(r))
+}
 
 const line = (i: number) => `climate,device=d1 temperature=${i} ${1_700_000_000_000 + i}`
 
@@ -30,23 +37,65 @@ describe('outbox batching and request shape (HTTP stub)', () => {
     expect(stub.lines()).toEqual(Array.from({ length: 25 }, (_, i) => line(i)))
   })
 
-  it('sends a partial batch once the oldest line waited flushInterval', async () => {
+  it('sends a partial batch once the oldest line waited flushInterval (manual clock)', async () => {
     const stub = await startInfluxStub(() => ({ status: 204 }))
     cleanup.push(() => stub.stop())
+    const clock = new ManualClock()
     const { sink } = makeOutbox({
       target: { url: stub.url },
-      store: tempDir(),
-      options: { batchSize: 1000, flushIntervalMs: 400 },
+      store: 'memory',
+      options: { batchSize: 1000, flushIntervalMs: 400, createDatabase: false },
+      clock,
     })
     await sink.start()
     cleanup.push(() => sink.close(1000))
-    const writtenAt = Date.now()
     for (let i = 0; i < 3; i++) sink.write(line(i), 'telemetry')
-    await sleep(200)
+    await clock.advance(399)
+    expect(sink.stats()).toMatchObject({ pendingPoints: 3, oldestPendingAgeMs: 399 })
+    await realPause(150) // a request started by now would reach the stub in this (real) time
     expect(stub.writes).toHaveLength(0)
+    await clock.advance(1)
     await waitFor(() => stub.writes.length === 1, 3000, 'the timed batch')
-    expect((stub.writes[0]?.at ?? 0) - writtenAt).toBeGreaterThanOrEqual(390)
     expect(stub.writes[0]?.body).toBe([0, 1, 2].map(line).join('\n'))
+  })
+
+  it('backs off exponentially (with jitter, within the cap) while InfluxDB fails (manual clock)', async () => {
+    const stub = await startInfluxStub(() => ({ status: 500, body: '{"error":"engine down"}' }))
+    cleanup.push(() => stub.stop())
+    const clock = new ManualClock()
+    const { sink } = makeOutbox({
+      target: { url: stub.url },
+      store: 'memory',
+      options: { batchSize: 1, flushIntervalMs: 0, createDatabase: false, retryBaseMs: 100, retryCapMs: 800 },
+      clock,
+    })
+    await sink.start()
+    cleanup.push(() => sink.close(0))
+    sink.write(line(0), 'telemetry')
+    await clock.advance(5) // the group commit
+    await waitFor(() => stub.writes.length === 1, 3000, 'first try')
+    // The n-th retry waits between 100 ms and min(800, 100 * 2^n) ms.
+    const waits: number[] = []
+    for (let n = 1; n <= 5; n++) {
+      await waitFor(() => sink.stats().retried === n, 3000, `retry ${n} scheduled`)
+      const before = clock.now()
+      // Small steps, each followed by real time for a request to reach the stub: +10 ms precision.
+      while (stub.writes.length === n) {
+        if (clock.now() - before > 2000) throw new Error('no retry')
+        await clock.advance(10)
+        await realPause(30)
+      }
+      waits.push(clock.now() - before)
+    }
+    for (const [i, w] of waits.entries()) {
+      expect(w).toBeGreaterThanOrEqual(100)
+      expect(w).toBeLessThanOrEqual(Math.min(800, 100 * 2 ** i) + 10)
+    }
+    expect(sink.stats()).toMatchObject({
+      delivered: 0,
+      pendingPoints: 1,
+      lastError: 'HTTP 500: engine down',
+    })
   })
 
   it('v1 request: /write with db, rp, u, p, precision=ms, gzip', async () => {

@@ -1,3 +1,5 @@
+import { type Clock, systemClock } from './clock.js'
+
 /** Why a batch stopped before InfluxDB answered for all of it. */
 export class BatchAborted extends Error {
   constructor(readonly reason: 'dropped' | 'shutdown') {
@@ -10,6 +12,8 @@ export class BatchAborted extends Error {
  * shutdown deadline passed) and cut a backoff short (InfluxDB is back, or we are draining).
  */
 export class BatchAttempt {
+  constructor(private readonly clock: Clock = systemClock) {}
+
   private readonly controller = new AbortController()
   private abortReason: BatchAborted | null = null
   private wakeSleep: (() => void) | null = null
@@ -53,14 +57,14 @@ export class BatchAttempt {
     return new Promise<void>((resolve, reject) => {
       if (this.abortReason) return reject(this.abortReason)
       const finish = (err?: BatchAborted) => {
-        clearTimeout(timer)
+        this.clock.clearTimeout(timer)
         this.signal.removeEventListener('abort', onAbort)
         this.wakeSleep = null
         if (err) reject(err)
         else resolve()
       }
       const onAbort = () => finish(this.abortReason ?? new BatchAborted('shutdown'))
-      const timer = setTimeout(finish, ms)
+      const timer = this.clock.setTimeout(finish, ms)
       this.signal.addEventListener('abort', onAbort, { once: true })
       this.wakeSleep = () => finish()
     })

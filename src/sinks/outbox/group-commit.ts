@@ -1,5 +1,6 @@
 import type { ChunkMeta, NewChunk } from '../../store/chunk-store.js'
 import type { PointClass } from '../sink.js'
+import { type Clock, systemClock } from './clock.js'
 
 interface OpenChunk {
   lines: string[]
@@ -27,7 +28,7 @@ export class GroupCommit {
   private sealed: NewChunk[] = []
   private waiting: (() => void)[] = []
   private readonly committing: CommitGroup[] = []
-  private timer: NodeJS.Timeout | null = null
+  private timer: unknown = null
   private lastCommit: Promise<void> = Promise.resolve()
   /** Lines and approximate bytes written but not yet committed. */
   pendingLines = 0
@@ -39,13 +40,13 @@ export class GroupCommit {
     private readonly store: (chunks: NewChunk[]) => Promise<ChunkMeta[]>,
     private readonly committed: (metas: ChunkMeta[]) => void,
     private readonly failed: (err: Error, chunks: NewChunk[]) => void,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   add(line: string, klass: PointClass): void {
     let chunk = this.open.get(klass)
     if (!chunk) {
-      chunk = { lines: [], firstAt: this.now() }
+      chunk = { lines: [], firstAt: this.clock.now() }
       this.open.set(klass, chunk)
       if (this.pendingLines === 0) this.oldestPendingAt = chunk.firstAt
     }
@@ -56,7 +57,8 @@ export class GroupCommit {
       this.sealed.push({ klass, lines: chunk.lines, firstAt: chunk.firstAt })
       this.open.delete(klass)
     }
-    if (!this.timer) this.timer = setTimeout(() => void this.commit(), this.options.commitIntervalMs)
+    if (this.timer === null)
+      this.timer = this.clock.setTimeout(() => void this.commit(), this.options.commitIntervalMs)
   }
 
   whenCommitted(callback: () => void): void {
@@ -70,8 +72,8 @@ export class GroupCommit {
 
   /** Commits what is pending now; resolves when it (and every earlier commit) is durable. */
   commit(): Promise<void> {
-    if (this.timer) {
-      clearTimeout(this.timer)
+    if (this.timer !== null) {
+      this.clock.clearTimeout(this.timer)
       this.timer = null
     }
     for (const [klass, chunk] of this.open)
@@ -110,7 +112,7 @@ export class GroupCommit {
   }
 
   stop(): void {
-    if (this.timer) clearTimeout(this.timer)
+    if (this.timer !== null) this.clock.clearTimeout(this.timer)
     this.timer = null
   }
 }

@@ -6,6 +6,7 @@ import type { PointClass, PointSink, PointSinkStats } from '../sink.js'
 import { BatchAborted, BatchAttempt } from './batch-attempt.js'
 import { BatchSender, type DeliveryState } from './batch-sender.js'
 import { type Batch, ChunkQueue } from './chunk-queue.js'
+import { type Clock, systemClock } from './clock.js'
 import { chooseVictims } from './drop-policy.js'
 import { GroupCommit } from './group-commit.js'
 import { rejectedLineDeadLetter } from './rejected-line.js'
@@ -47,7 +48,7 @@ export class OutboxSink implements PointSink {
   private readonly counters = { accepted: 0, delivered: 0 }
   private readonly dropped: Record<string, number> = {}
   private readonly running = new Set<Promise<void>>()
-  private flushTimer: NodeJS.Timeout | null = null
+  private flushTimer: unknown = null
   private draining = false
   private open = false
   private lastDropLog = Number.NEGATIVE_INFINITY
@@ -59,7 +60,7 @@ export class OutboxSink implements PointSink {
     private readonly options: OutboxOptions,
     private readonly logger: Logger,
     private readonly deadLetter: (d: DeadLetter) => void = () => {},
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {
     this.queue = new ChunkQueue(store, logger)
     this.committer = new GroupCommit(
@@ -71,7 +72,7 @@ export class OutboxSink implements PointSink {
       (chunks) => this.store.append(chunks),
       (metas) => this.onCommitted(metas),
       (err, chunks) => this.onCommitFailed(err, chunks),
-      now,
+      clock,
     )
     this.sender = new BatchSender(
       client,
@@ -85,7 +86,7 @@ export class OutboxSink implements PointSink {
       logger,
       (line, status, message) => {
         this.count('influx_rejected', 1)
-        this.deadLetter(rejectedLineDeadLetter(line, status, message, this.now()))
+        this.deadLetter(rejectedLineDeadLetter(line, status, message, this.clock.now()))
       },
     )
   }
@@ -146,22 +147,23 @@ export class OutboxSink implements PointSink {
   /** Starts batches while there is room: when a full batch waits, the oldest line waited long enough, or draining. */
   private pump(): void {
     if (!this.open) return
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer)
+    if (this.flushTimer !== null) {
+      this.clock.clearTimeout(this.flushTimer)
       this.flushTimer = null
     }
     while (this.running.size < this.options.concurrency && this.queue.unsentLines > 0) {
-      const waited = this.now() - this.queue.unsentSince
+      const waited = this.clock.now() - this.queue.unsentSince
       const due =
         this.draining ||
         this.queue.unsentLines >= this.options.batchSize ||
         waited >= this.options.flushIntervalMs
       if (!due) {
-        this.flushTimer = setTimeout(() => this.pump(), this.options.flushIntervalMs - waited)
-        this.flushTimer.unref()
+        this.flushTimer = this.clock.setTimeout(() => this.pump(), this.options.flushIntervalMs - waited, {
+          unref: true,
+        })
         return
       }
-      const attempt = new BatchAttempt()
+      const attempt = new BatchAttempt(this.clock)
       // A drop that waited for this request (it might land) is decided once it is answered and the
       // answer is booked (setImmediate runs after the promise chain that completes the batch).
       attempt.onWireEnd = () => setImmediate(() => this.enforceBound())
@@ -206,7 +208,7 @@ export class OutboxSink implements PointSink {
     const lines = this.queue.drop(victims)
     this.count('buffer_full', lines)
     this.droppedSinceLog += lines
-    const t = this.now()
+    const t = this.clock.now()
     if (t - this.lastDropLog < DROP_LOG_EVERY_MS) return
     this.logger.warn(
       {
@@ -222,14 +224,15 @@ export class OutboxSink implements PointSink {
 
   /** Sends everything now (no waiting for full batches or backoffs) until empty or the deadline. */
   async flush(deadlineMs = 10_000): Promise<void> {
-    const until = this.now() + deadlineMs
+    // The shutdown deadline is wall time, whatever clock the outbox runs on.
+    const until = performance.now() + deadlineMs
     await this.committer.commit()
     this.draining = true
     this.sender.draining = true
     try {
       for (const batch of this.queue.batchesInFlight()) batch.attempt.wake()
       this.pump()
-      while ((this.queue.totals.lines > 0 || this.committer.pendingLines > 0) && this.now() < until) {
+      while ((this.queue.totals.lines > 0 || this.committer.pendingLines > 0) && performance.now() < until) {
         if (this.committer.pendingLines > 0) await this.committer.commit()
         await new Promise((r) => setTimeout(r, 20))
       }
@@ -245,7 +248,7 @@ export class OutboxSink implements PointSink {
     await this.flush(deadlineMs)
     this.open = false
     this.committer.stop()
-    if (this.flushTimer) clearTimeout(this.flushTimer)
+    if (this.flushTimer !== null) this.clock.clearTimeout(this.flushTimer)
     for (const batch of this.queue.batchesInFlight()) batch.attempt.abort('shutdown')
     await Promise.allSettled([...this.running])
     await this.queue.settled()
@@ -278,6 +281,6 @@ export class OutboxSink implements PointSink {
     const stored = this.open ? this.queue.oldestFirstAt() : null
     const pending = this.committer.pendingLines > 0 ? this.committer.oldestPendingAt : null
     const oldest = Math.min(stored ?? Number.POSITIVE_INFINITY, pending ?? Number.POSITIVE_INFINITY)
-    return Number.isFinite(oldest) ? Math.max(0, this.now() - oldest) : 0
+    return Number.isFinite(oldest) ? Math.max(0, this.clock.now() - oldest) : 0
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import type { DeadLetter } from '../../../src/core/dead-letter.js'
 import { createLogger } from '../../../src/observability/logger.js'
 import { InfluxHttpClient, type InfluxTarget } from '../../../src/sinks/influx/http-client.js'
+import type { Clock } from '../../../src/sinks/outbox/clock.js'
 import { type OutboxOptions, OutboxSink } from '../../../src/sinks/outbox/outbox-sink.js'
 import type { ChunkStore } from '../../../src/store/chunk-store.js'
 import { LmdbChunkStore } from '../../../src/store/lmdb-chunk-store.js'
@@ -31,6 +32,7 @@ export function makeOutbox(o: {
   options?: Partial<OutboxOptions>
   /** A folder for the LMDB store, or 'memory'. */
   store: string | 'memory'
+  clock?: Clock
 }) {
   const deadLetters: DeadLetter[] = []
   const client = new InfluxHttpClient({ database: 'tidegate', timeoutMs: 5000, ...o.target })
@@ -41,6 +43,7 @@ export function makeOutbox(o: {
     { ...defaultOutboxOptions, ...o.options },
     createLogger('silent', false),
     (d) => deadLetters.push(d),
+    o.clock,
   )
   return { sink, client, deadLetters }
 }
