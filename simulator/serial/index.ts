@@ -11,3 +11,4 @@ export {
 } from './frames.js'
 export { type PtyPair, startPtyPair } from './pty-pair.js'
 export { type PlayingDevice, type PlayOptions, playSerialDevice, SerialDeviceEnd } from './serial-device.js'
+export { startWiredSensor, type WiredSensor, type WiredSensorOptions } from './wired-sensor.js'

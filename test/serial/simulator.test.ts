@@ -2,6 +2,8 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { playSerialDevice } from '../../simulator/serial/serial-device.js'
+import { startWiredSensor } from '../../simulator/serial/wired-sensor.js'
+import { loadConfig } from '../../src/config/load.js'
 import type { SerialService } from '../../src/ingest/serial/extension.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
@@ -67,5 +69,23 @@ describe('serial device simulator', () => {
     await until(() => commands.length === 1, 'the simulated sensor receives the command')
     expect(commands).toEqual(['CAL -0.5'])
     expect((gateway.context.services.get('serial') as SerialService).stats()[0]?.errors).toEqual({})
+  })
+  it('the demo wired sensor hands a gateway child process its serial entry as TIDEGATE_SERIAL', async () => {
+    const lab = new PtyLab()
+    cleanup.push(() => lab.close())
+    const sensor = await startWiredSensor({ intervalMs: 20, temperature: () => 31.5 })
+    cleanup.push(() => sensor.stop())
+    const file = lab.path('gateway.yaml')
+    writeFileSync(file, `catalog: ${process.cwd()}/devices\n`)
+    // The env override is how the demo passes it on: the same config the gateway process would load.
+    const { config } = loadConfig(file, sensor.env)
+    const { gateway, influx } = await startTestGateway({ serial: config.serial })
+    cleanup.push(() => gateway.stop())
+    const { rows } = await queryUntil(
+      influx,
+      "SELECT temperature, zone FROM climate WHERE device = 'wired-1'",
+      (r) => r.length >= 2,
+    )
+    expect(rows[0]?.slice(1)).toEqual([31.5, 'north'])
   })
 })
