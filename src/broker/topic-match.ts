@@ -7,6 +7,14 @@
 export function topicMatches(filter: string, topic: string): boolean {
   // [MQTT-4.7.2-1]: wildcards at the first level do not match topics starting with `$`.
   if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false
+  // Fast paths for the common patterns (`#`, `prefix/#`): this runs for every publish and delivery.
+  if (filter === '#') return true
+  const hash = filter.indexOf('#')
+  if (hash === filter.length - 1 && filter.endsWith('/#') && filter.indexOf('+') === -1) {
+    const prefix = filter.slice(0, -2)
+    return topic === prefix || (topic.startsWith(prefix) && topic.charCodeAt(prefix.length) === 47)
+  }
+  if (hash === -1 && filter.indexOf('+') === -1) return filter === topic
   const f = filter.split('/')
   const t = topic.split('/')
   for (let i = 0; i < f.length; i++) {
