@@ -45,10 +45,16 @@ export async function startChild(
     throw new Error(`${(err as Error).message}\n${stderr}`)
   }
   const pid = child.pid ?? -1
+  // A child that dies mid-run says why (the bench would otherwise only see refused connections).
+  child.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`[bench] ${args[0]} (pid ${pid}) exited: ${code ?? signal}\n${stderr}\n`)
+  })
+  let stopping = false
   return {
     pid,
     child,
     async stop() {
+      stopping = true
       if (child.exitCode !== null) return
       const exited = new Promise((r) => child.once('exit', r))
       process.kill(pid, 'SIGTERM')

@@ -57,13 +57,9 @@ export class MqttLink {
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
       queueQoSZero: false,
+      // The will docs/device-protocol.md recommends; the gateway re-publishes its own JSON state after it.
       will: group.will
-        ? {
-            topic: `devices/${id}/availability`,
-            payload: Buffer.from(JSON.stringify({ status: 'offline', reason: 'will' })),
-            qos: 1,
-            retain: false,
-          }
+        ? { topic: `devices/${id}/availability`, payload: Buffer.from('offline'), qos: 1, retain: true }
         : undefined,
     })
     this.client = client
