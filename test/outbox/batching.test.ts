@@ -79,13 +79,14 @@ describe('outbox batching and request shape (HTTP stub)', () => {
     for (let n = 1; n <= 5; n++) {
       await waitFor(() => sink.stats().retried === n, 3000, `retry ${n} scheduled`)
       const before = clock.now()
-      // Small steps, each followed by real time for a request to reach the stub: +10 ms precision.
-      while (stub.writes.length === n) {
+      const fired = clock.fired
+      // 10 ms steps until the backoff timer fires (the only timer left), then the retry reaches the stub.
+      while (clock.fired === fired) {
         if (clock.now() - before > 2000) throw new Error('no retry')
         await clock.advance(10)
-        await realPause(30)
       }
       waits.push(clock.now() - before)
+      await waitFor(() => stub.writes.length === n + 1, 3000, `retry ${n}`)
     }
     for (const [i, w] of waits.entries()) {
       expect(w).toBeGreaterThanOrEqual(100)

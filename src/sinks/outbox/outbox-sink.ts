@@ -226,6 +226,7 @@ export class OutboxSink implements PointSink {
   async flush(deadlineMs = 10_000): Promise<void> {
     // The shutdown deadline is wall time, whatever clock the outbox runs on.
     const until = performance.now() + deadlineMs
+    const retriedBefore = this.delivery.retried
     await this.committer.commit()
     this.draining = true
     this.sender.draining = true
@@ -233,6 +234,10 @@ export class OutboxSink implements PointSink {
       for (const batch of this.queue.batchesInFlight()) batch.attempt.wake()
       this.pump()
       while ((this.queue.totals.lines > 0 || this.committer.pendingLines > 0) && performance.now() < until) {
+        // InfluxDB does not answer at all: a few quick tries, then stop (the points are safe on disk)
+        // rather than hold a shutdown for the whole deadline. Memory has nothing to keep them in.
+        const tries = this.delivery.retried - retriedBefore
+        if (this.store.durable && !this.delivery.reachable && tries >= 3 * this.options.concurrency) break
         if (this.committer.pendingLines > 0) await this.committer.commit()
         await new Promise((r) => setTimeout(r, 20))
       }

@@ -5,6 +5,8 @@ export class ManualClock implements Clock {
   private t = 1_700_000_000_000
   private nextId = 1
   private readonly timers = new Map<number, { at: number; fn: () => void }>()
+  /** How many timers have fired so far. */
+  fired = 0
 
   now(): number {
     return this.t
@@ -31,6 +33,7 @@ export class ManualClock implements Clock {
       if (!next) break
       this.timers.delete(next[0])
       this.t = next[1].at
+      this.fired++
       next[1].fn()
     }
     this.t = end
