@@ -77,6 +77,9 @@ interface Running {
   dir: string
 }
 
+/** Gateways started and not yet stopped, so a failing run still stops them (by pid). */
+const children = new Set<ChildProcess>()
+
 async function startGateway(influxUrl: string): Promise<Running> {
   const dir = mkdtempSync(join(tmpdir(), 'tidegate-bench-'))
   const mqttPort = await freePort()
@@ -103,6 +106,7 @@ async function startGateway(influxUrl: string): Promise<Running> {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, NODE_ENV: 'production' },
   })
+  children.add(child)
   for (;;) {
     if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}`)
     if (await acceptsTcp(mqttPort)) break
@@ -119,6 +123,7 @@ async function stopGateway(g: Running): Promise<void> {
     process.kill(g.child.pid, 'SIGTERM')
     await exited
   }
+  children.delete(g.child)
   rmSync(g.dir, { recursive: true, force: true })
 }
 
@@ -226,11 +231,15 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 200))
     }
     const drainS = (performance.now() - drainStart) / 1000
+    // Messages the broker refused (e.g. a starved publisher's burst over the per-client rate limit) or dead-lettered.
+    const refused = await metric(g, 'tidegate_mqtt_refusals_total')
+    const dead = await metric(g, 'tidegate_dead_letters_total')
     const tail = samples.slice(Math.floor(samples.length / 2))
     console.log(
       `under load: ${sent} msgs in ${elapsed.toFixed(1)} s (${(sent / elapsed).toFixed(0)} msg/s offered), ` +
         `accepted ${accepted}, in InfluxDB ${delivered} (${pendingAtEnd} pending when load stopped, ` +
-        `drained ${drainS.toFixed(1)} s later); gateway CPU ${(cpu * 100).toFixed(0)}% of one core`,
+        `drained ${drainS.toFixed(1)} s later), refused ${refused}, dead letters ${dead}; ` +
+        `gateway CPU ${(cpu * 100).toFixed(0)}% of one core`,
     )
     console.log(
       `RSS under load: max ${Math.max(...samples).toFixed(1)} MB, median of 2nd half ${median(tail).toFixed(1)} MB, ` +
@@ -239,6 +248,7 @@ async function main(): Promise<void> {
     )
     await stopGateway(g)
   } finally {
+    for (const child of children) if (child.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL')
     await influxd?.stop()
   }
 }
