@@ -29,10 +29,15 @@ export const DevicesConfigSchema = Type.Object(
         window: Type.Integer({
           minimum: 0,
           maximum: 65_536,
-          default: 256,
-          description: 'recent seq numbers remembered per device; 0 turns duplicate suppression off',
+          default: 64,
+          description:
+            'recent seq numbers remembered per device (16 bytes each); 0 turns duplicate suppression off',
         }),
-        maxDevices: Type.Integer({ minimum: 1, default: 100_000, description: 'devices tracked at once' }),
+        maxDevices: Type.Integer({
+          minimum: 1,
+          default: 10_000,
+          description: 'devices tracked at once; the least recently heard is forgotten first',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -32,7 +32,7 @@ export interface RegistryView {
 /** The device instances: ids, types and metadata tags; plus the bounded list of unregistered devices seen. */
 export class DeviceRegistry implements RegistryView {
   private byId: ReadonlyMap<string, RegistryEntry>
-  // Insertion order is recency order: a sighting deletes and re-inserts, so the first key is the stalest.
+  // Insertion order: when full, the first seen is forgotten first.
   private readonly seen = new Map<string, UnregisteredDevice>()
   private readonly now: () => number
 
@@ -81,26 +81,34 @@ export class DeviceRegistry implements RegistryView {
     return this.options.allowUnknown
   }
 
+  /** Most recently seen first. */
   unregistered(): UnregisteredDevice[] {
-    return [...this.seen.values()].reverse()
+    return [...this.seen.values()].sort((a, b) => b.lastSeen - a.lastSeen).map((u) => ({ ...u }))
   }
 
   private noteUnregistered(device: string, type: string, topic: string): void {
     if (this.options.unregisteredListSize === 0) return
     const t = this.now()
     const prev = this.seen.get(device)
-    if (prev) this.seen.delete(device)
-    else if (this.seen.size >= this.options.unregisteredListSize) {
-      const stalest = this.seen.keys().next().value
-      if (stalest !== undefined) this.seen.delete(stalest)
+    if (prev) {
+      // Updated in place: the hot path does not reorder the Map; unregistered() sorts by lastSeen.
+      prev.type = type
+      prev.topic = topic
+      prev.lastSeen = t
+      prev.messages++
+      return
+    }
+    if (this.seen.size >= this.options.unregisteredListSize) {
+      const oldest = this.seen.keys().next().value
+      if (oldest !== undefined) this.seen.delete(oldest)
     }
     this.seen.set(device, {
       id: device,
       type,
       topic,
-      firstSeen: prev?.firstSeen ?? t,
+      firstSeen: t,
       lastSeen: t,
-      messages: (prev?.messages ?? 0) + 1,
+      messages: 1,
       accepted: this.options.allowUnknown,
     })
   }

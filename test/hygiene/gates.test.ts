@@ -144,3 +144,27 @@ describe('clock skew', () => {
     expect(records[1]?.errors[0]).toContain('2h0m0s behind arrival')
   })
 })
+
+describe('duplicate window edge cases', () => {
+  it('a late old seq does not evict a recent one; a counter restart without timestamps starts afresh', () => {
+    const { dl } = deadLetterSink()
+    const counters = newHygieneCounters()
+    const gate = createDedupeGate({ window: 4, maxDevices: 10, timeFieldOf: () => undefined }, dl, counters)
+    for (const s of [10, 11, 12, 13]) gate(ev('a', s))
+    expect(gate(ev('a', 9))).toBe(true) // late, never seen
+    expect(gate(ev('a', 13))).toBe(false) // still remembered
+    // reboot: the counter starts again at 0, far below the window
+    expect([0, 1, 1, 2].map((s) => gate(ev('a', s)))).toEqual([true, true, false, true])
+  })
+
+  it('forgets the least recently heard device beyond maxDevices', () => {
+    const { dl } = deadLetterSink()
+    const counters = newHygieneCounters()
+    const gate = createDedupeGate({ window: 4, maxDevices: 2, timeFieldOf: () => undefined }, dl, counters)
+    gate(ev('a', 1))
+    gate(ev('b', 1))
+    gate(ev('c', 1)) // evicts a
+    expect(gate(ev('a', 1))).toBe(true)
+    expect(gate(ev('c', 1))).toBe(false)
+  })
+})

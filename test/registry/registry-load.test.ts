@@ -62,7 +62,7 @@ devices:
 })
 
 describe('DeviceRegistry', () => {
-  it('keeps a bounded, most-recent-first list of unregistered devices and admits per allowUnknown', () => {
+  it('keeps a bounded, most-recently-seen-first list of unregistered devices and admits per allowUnknown', () => {
     let t = 0
     const reg = new DeviceRegistry([{ id: 'f1', type: 'fan', tags: { zone: 's' } }], {
       allowUnknown: false,
@@ -73,16 +73,16 @@ describe('DeviceRegistry', () => {
     expect(reg.admit('u1', 'fan', 'devices/u1/state')).toBe(false)
     expect(reg.admit('u2', 'fan', 'x')).toBe(false)
     expect(reg.admit('u1', 'fan', 'x')).toBe(false)
-    expect(reg.admit('u3', 'fan', 'x')).toBe(false) // evicts u2, the stalest
+    expect(reg.admit('u3', 'fan', 'x')).toBe(false) // full: u1, the first seen, is forgotten
     expect(reg.unregistered().map((u) => [u.id, u.messages])).toEqual([
       ['u3', 1],
-      ['u1', 2],
+      ['u2', 1],
     ])
-    expect(reg.typeOf('u1')).toBe('fan')
+    expect(reg.typeOf('u2')).toBe('fan')
     expect(reg.tagsFor('f1')).toEqual({ zone: 's' })
-    reg.replace([{ id: 'u1', type: 'fan', tags: {} }])
+    reg.replace([{ id: 'u2', type: 'fan', tags: {} }])
     expect(reg.unregistered().map((u) => u.id)).toEqual(['u3'])
-    expect(reg.admit('u1', 'fan', 'x')).toBe(true)
+    expect(reg.admit('u2', 'fan', 'x')).toBe(true)
     expect(reg.get('f1')).toBeUndefined()
   })
 })

@@ -2,7 +2,7 @@ import type { Event } from '../../core/event.js'
 import type { EventGate } from '../../extension.js'
 import type { DeadLetters } from '../dead-letters.js'
 import type { HygieneCounters } from './counters.js'
-import { BoundedMap, RecentWindow } from './recent-window.js'
+import { BoundedMap, SeqWindow } from './recent-window.js'
 
 export interface DedupeOptions {
   /** Recent seq numbers remembered per device; 0 switches the gate off. */
@@ -23,18 +23,15 @@ export function createDedupeGate(
   deadLetters: DeadLetters,
   counters: HygieneCounters,
 ): EventGate {
-  const windows = new BoundedMap<RecentWindow>(options.maxDevices)
+  const windows = new BoundedMap<SeqWindow>(options.maxDevices)
   const now = options.now ?? Date.now
   return (event: Event) => {
     if (options.window === 0 || event.seq === undefined || event.stream !== 'telemetry') return true
     const field = options.timeFieldOf(event.type)
-    const stamp = field === undefined ? undefined : event.data[field]
-    const key = stamp === undefined ? `${event.seq}` : `${event.seq}@${String(stamp)}`
-    const recent = windows.touch(event.device, () => new RecentWindow(options.window))
-    if (!recent.has(key)) {
-      recent.add(key)
-      return true
-    }
+    const raw = field === undefined ? undefined : event.data[field]
+    const stamp = typeof raw === 'number' ? raw : Number.NaN
+    const recent = windows.touch(event.device, () => new SeqWindow(options.window))
+    if (!recent.seenBefore(event.seq, stamp)) return true
     counters.duplicates++
     deadLetters.record({
       reason: 'duplicate',

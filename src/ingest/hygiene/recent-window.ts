@@ -1,33 +1,48 @@
 /**
- * The last `size` keys seen, in a ring: membership test and insert are O(1), memory is bounded.
- * One per device for duplicate suppression.
+ * The recent seq numbers of one device, direct-mapped: slot `seq % size` holds the last seq that
+ * landed there and its payload timestamp. Consecutive seqs use distinct slots, so the last `size`
+ * seqs are remembered exactly; memory is 16 bytes per slot and no strings are made on the hot path.
  */
-export class RecentWindow {
-  private readonly ring: (string | undefined)[]
-  private readonly members = new Set<string>()
-  private next = 0
+export class SeqWindow {
+  private readonly seqs: Float64Array
+  private readonly stamps: Float64Array
+  private max = Number.NaN
 
   constructor(readonly size: number) {
-    this.ring = new Array(size)
+    // NaN never equals anything: empty slots match no seq.
+    this.seqs = new Float64Array(size).fill(Number.NaN)
+    this.stamps = new Float64Array(size).fill(Number.NaN)
   }
 
-  has(key: string): boolean {
-    return this.members.has(key)
-  }
-
-  add(key: string): void {
-    if (this.size === 0 || this.members.has(key)) return
-    const evicted = this.ring[this.next]
-    if (evicted !== undefined) this.members.delete(evicted)
-    this.ring[this.next] = key
-    this.members.add(key)
-    this.next = (this.next + 1) % this.size
+  /**
+   * Records (seq, stamp) and says whether it was already there. `stamp` is the payload time, or NaN when
+   * the payload has none (then the seq alone decides).
+   */
+  seenBefore(seq: number, stamp: number): boolean {
+    if (Number.isNaN(this.max) || seq > this.max) this.max = seq
+    else if (seq < this.max - this.size) {
+      // Far below anything remembered: the device restarted its counter. Start the window afresh.
+      this.seqs.fill(Number.NaN)
+      this.max = seq
+    }
+    const slot = ((seq % this.size) + this.size) % this.size
+    const held = this.seqs[slot] as number
+    const same = held === seq && (Number.isNaN(stamp) || this.stamps[slot] === stamp)
+    // A late, older seq must not evict the newer one sharing its slot.
+    if (!same && !(held > seq)) {
+      this.seqs[slot] = seq
+      this.stamps[slot] = stamp
+    }
+    return same
   }
 }
 
-/** A Map bounded by entry count: when full, the least recently touched key is dropped. */
+/**
+ * A Map bounded by entry count. When full, an entry not used since it last came round is dropped
+ * ("second chance", an LRU approximation): a hit only sets a flag, so the hot path never reorders the Map.
+ */
 export class BoundedMap<V> {
-  private readonly map = new Map<string, V>()
+  private readonly map = new Map<string, { value: V; used: boolean }>()
 
   constructor(private readonly max: number) {}
 
@@ -35,20 +50,29 @@ export class BoundedMap<V> {
     return this.map.size
   }
 
-  /** Returns the value for `key`, creating it when absent; marks it most recently used. */
+  /** Returns the value for `key`, creating it when absent. */
   touch(key: string, create: () => V): V {
-    let v = this.map.get(key)
-    if (v !== undefined) {
-      // Re-insert so Map order stays recency order.
-      this.map.delete(key)
-    } else {
-      v = create()
-      if (this.map.size >= this.max) {
-        const stalest = this.map.keys().next().value
-        if (stalest !== undefined) this.map.delete(stalest)
-      }
+    const hit = this.map.get(key)
+    if (hit) {
+      hit.used = true
+      return hit.value
     }
-    this.map.set(key, v)
-    return v
+    if (this.map.size >= this.max) this.evictOne()
+    const value = create()
+    this.map.set(key, { value, used: false })
+    return value
+  }
+
+  private evictOne(): void {
+    // Each pass clears at least one flag, so this ends within size + 1 steps.
+    for (;;) {
+      const first = this.map.entries().next()
+      if (first.done) return
+      const [key, entry] = first.value
+      this.map.delete(key)
+      if (!entry.used) return
+      entry.used = false
+      this.map.set(key, entry)
+    }
   }
 }
