@@ -158,6 +158,9 @@ export const DeviceGroupSchema = Type.Object(
       description: 'devices in the group (per zone with perZone)',
     }),
     perZone: Type.Boolean({ default: false }),
+    zone: Type.Optional(
+      Type.String({ description: 'zone of a device outside perZone (without a zone tag in its payload)' }),
+    ),
     interval: Duration({ default: '5s', description: 'time between messages of one device' }),
     tags: Type.Record(Type.String(), Type.String(), {
       default: {},

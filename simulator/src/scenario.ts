@@ -77,6 +77,7 @@ function crossCheck(s: Scenario, source: YamlSource): FileError[] {
   const zones = new Set(s.zones.map((z) => z.id))
   s.devices.forEach((g, i) => {
     if (g.perZone && zones.size === 0) at(['devices', i, 'perZone'], 'perZone needs at least one zone')
+    if (g.zone !== undefined && !zones.has(g.zone)) at(['devices', i, 'zone'], `unknown zone "${g.zone}"`)
     const names = Object.keys(g.fields)
     names.forEach((name, j) => {
       const f = g.fields[name]
@@ -134,7 +135,7 @@ export function expandDevices(s: Scenario, options: ExpandOptions = {}): DeviceS
           index: out.length,
           group: g,
           topic: fill(g.topic, { ...vars, id }),
-          zone: zone ?? tags['zone'],
+          zone: zone ?? g.zone ?? tags['zone'],
           intervalMs: toMs(g.interval),
           tags,
         })

@@ -23,16 +23,22 @@ devices:
   - id: t-fan
     type: power-meter
     topic: devices/{id}/power
+    zone: z
     interval: 1h
     tags: { circuit: fan }
-    actuator: { affects: temperature, effect: -10 }
+    actuator: { affects: temperature, effect: -20 }
     fields:
       power: { kind: load, base: 1, noise: 0, actuator: 100 }
       relay: { kind: relay }
 `
 
-export async function startQuietSimulator(url: string): Promise<Simulator> {
-  const sim = new Simulator({ url, scenario: loadScenarioText(QUIET_SCENARIO, 'quiet.yaml'), events: false })
+export async function startQuietSimulator(url: string, now?: () => number): Promise<Simulator> {
+  const sim = new Simulator({
+    url,
+    scenario: loadScenarioText(QUIET_SCENARIO, 'quiet.yaml'),
+    events: false,
+    now,
+  })
   await sim.start()
   return sim
 }
