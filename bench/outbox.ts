@@ -2,7 +2,7 @@
  * The outbox's two figures (issue 4):
  *
  *   npm run bench:outbox                      # defaults: 1M-point backlog, 50k QoS 1 messages per mode
- *   npx tsx bench/outbox.ts --backlog 1000000 --messages 50000 --window 500 [--concurrency 2] [--gzip 1]
+ *   npx tsx bench/outbox.ts --backlog 1000000 --messages 50000 --window 500 --rounds 3 [--concurrency 2] [--gzip 1]
  *
  * 1. catch-up: a backlog of --backlog points (1000 series, ~85 bytes a line) is put in an LMDB outbox as
  *    group commits would leave it after an outage; then the outbox starts against a throwaway local
@@ -37,6 +37,7 @@ const { values: opts } = parseArgs({
     concurrency: { type: 'string', default: '2' },
     gzip: { type: 'string', default: '1' },
     batch: { type: 'string', default: '5000' },
+    rounds: { type: 'string', default: '3' },
   },
 })
 const BACKLOG = Number(opts.backlog)
@@ -45,6 +46,7 @@ const WINDOW = Number(opts.window)
 const CONCURRENCY = Number(opts.concurrency)
 const GZIP = Number(opts.gzip)
 const BATCH = Number(opts.batch)
+const ROUNDS = Number(opts.rounds)
 const logger = createLogger('warn', false)
 const T0 = Date.now() - 86_400_000
 
@@ -228,9 +230,18 @@ try {
     await catchUp(influxd.url)
   }
   if (MESSAGES > 0) {
-    const memory = await steadyState(influxd.url, false)
-    const durable = await steadyState(influxd.url, true)
-    console.log(`steady-state cost of the outbox: ${((1 - durable / memory) * 100).toFixed(1)}% fewer msg/s`)
+    // Alternating rounds, best of each: the first run also pays for JIT warm-up, and the machine is shared.
+    const memory: number[] = []
+    const durable: number[] = []
+    for (let r = 0; r < ROUNDS; r++) {
+      memory.push(await steadyState(influxd.url, false))
+      durable.push(await steadyState(influxd.url, true))
+    }
+    const m = Math.max(...memory)
+    const d = Math.max(...durable)
+    console.log(
+      `steady-state (best of ${ROUNDS}): memory ${m} msg/s, durable outbox ${d} msg/s: the outbox costs ${((1 - d / m) * 100).toFixed(1)}%`,
+    )
   }
 } finally {
   await influxd.stop()
