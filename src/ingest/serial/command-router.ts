@@ -7,6 +7,7 @@ import type { SerialSource } from './serial-source.js'
 import type { SerialCommandEncoding } from './type-schema.js'
 
 export const COMMAND_FILTER = 'devices/+/commands/+'
+const MAX_LEARNED_DEVICES = 10_000
 
 /** `{"id","status":"sent"}` once the bytes are written; `failed` with an error when they cannot be. */
 export interface SerialAck {
@@ -21,7 +22,8 @@ export interface SerialAck {
  * and answers on `devices/<id>/acks` like a device would.
  */
 export class SerialCommandRouter {
-  private readonly bound = new Map<string, SerialSource>()
+  private readonly fixed = new Map<string, SerialSource>()
+  private readonly learned = new Map<string, SerialSource>()
   private subscribed = false
   private readonly deliver = (packet: AedesPublishPacket, done: () => void) => {
     // Release the broker at once; writes still go out in arrival order (write() is called synchronously).
@@ -36,15 +38,32 @@ export class SerialCommandRouter {
     private readonly logger: Logger,
   ) {}
 
-  bind(device: string, source: SerialSource): void {
-    const previous = this.bound.get(device)
-    if (previous === source) return
-    if (previous)
+  /** A port whose config names its device (`device.id`): bound for the gateway's lifetime. */
+  bindFixed(device: string, source: SerialSource): void {
+    this.fixed.set(device, source)
+  }
+
+  /** A device seen in a valid frame on a `device.field` port: bound to the port it was last seen on. */
+  learn(device: string, source: SerialSource): void {
+    const previous = this.learned.get(device)
+    if (previous && previous !== source)
       this.logger.warn(
         { device, from: previous.label, to: source.label },
         'device moved to another serial port',
       )
-    this.bound.set(device, source)
+    // Delete and set again: the map's order is recency, so the eviction below drops the longest silent.
+    this.learned.delete(device)
+    // Bounded: ports that name devices in their frames could otherwise grow this without end.
+    if (this.learned.size >= MAX_LEARNED_DEVICES) {
+      const oldest = this.learned.keys().next().value
+      if (oldest !== undefined) this.learned.delete(oldest)
+    }
+    this.learned.set(device, source)
+  }
+
+  /** The port commands to this device go out on, if it is a serial device. */
+  portOf(device: string): SerialSource | undefined {
+    return this.fixed.get(device) ?? this.learned.get(device)
   }
 
   async start(): Promise<void> {
@@ -67,7 +86,7 @@ export class SerialCommandRouter {
 
   private async onCommand(topic: string, payload: Buffer): Promise<void> {
     const [, device = '', , name = ''] = topic.split('/')
-    const source = this.bound.get(device)
+    const source = this.portOf(device)
     if (!source) return // an MQTT device: not ours
     const encoding: SerialCommandEncoding | undefined = source.deviceType.definition.serial?.commands
     if (!encoding) {

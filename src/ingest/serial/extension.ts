@@ -51,7 +51,8 @@ export function serialExtension(
             deadLetters: ctx.deadLetters,
             emit: (event) => ctx.emit(event),
             logger: log,
-            bindDevice: (device, source) => router.bind(device, source),
+            bindDevice: (device, source, learned) =>
+              learned ? router.learn(device, source) : router.bindFixed(device, source),
             listPorts: options.listPorts,
           }),
         )

@@ -21,8 +21,8 @@ export interface SerialSourceDeps {
   deadLetters: DeadLetters
   emit: (event: Event) => void
   logger: Logger
-  /** Called for each device whose frames arrive here, so commands to it can go out on this port. */
-  bindDevice: (device: string, source: SerialSource) => void
+  /** Called for the port's fixed device at start and for each device whose valid frames arrive here, so commands to it can go out on this port. */
+  bindDevice: (device: string, source: SerialSource, learned: boolean) => void
   listPorts?: ListPorts
   now?: () => number
 }
@@ -65,7 +65,7 @@ export class SerialSource {
   }
 
   async start(): Promise<void> {
-    if (this.config.device.id) this.deps.bindDevice(this.config.device.id, this)
+    if (this.config.device.id) this.deps.bindDevice(this.config.device.id, this, false)
     await this.connection.start()
   }
 
@@ -111,7 +111,6 @@ export class SerialSource {
     if (!decoded.ok) return this.reject(decoded.kind, frame, decoded.message)
     const device = this.deviceOf(decoded.data, frame)
     if (device === null) return
-    if (this.config.device.field) this.deps.bindDevice(device, this)
     const outcome = this.deps.normalizer.fromDevice(
       device,
       this.deps.type,
@@ -126,6 +125,8 @@ export class SerialSource {
       this.deps.deadLetters.record(outcome.dead)
       return
     }
+    // Only a valid frame binds its device here for commands: noise must not claim device ids.
+    if (this.config.device.field) this.deps.bindDevice(device, this, true)
     this.stats.events++
     this.deps.emit(outcome.event)
   }
