@@ -55,6 +55,8 @@ export function wireAvailability(aedes: Aedes, deps: AvailabilityMqttDeps): () =
   }
 
   const onDisconnect = (client: Client) => {
+    // The broker closing drops every client (and fires their wills): the gateway stopped, not the devices.
+    if (aedes.closed) return
     const devices = devicesOfClient.get(client.id)
     const hadWill = willOfClient.delete(client.id)
     devicesOfClient.delete(client.id)

@@ -132,3 +132,27 @@ describe('availability through the real broker', () => {
     expect(bodies()[2]).toMatchObject({ status: 'online', reason: 'message' })
   })
 })
+
+describe('availability at gateway shutdown', () => {
+  it('stopping the gateway does not report its devices offline', async () => {
+    const catalog = fixtureCatalog()
+    cleanup.push(catalog.remove)
+    const { gateway, mqttUrl, influx } = await startTestGateway({ catalog: catalog.dir })
+    const events: string[] = []
+    gateway.events.subscribe((e) => {
+      if (e.stream === 'availability') events.push(`${e.device}:${e.data['status']}`)
+    })
+    const device = await connectClient(mqttUrl, {
+      clientId: 's1',
+      will: { topic: 'devices/s1/availability', payload: Buffer.from('offline'), qos: 1, retain: true },
+    })
+    cleanup.push(() => device.endAsync(true))
+    await queryUntil(influx, 'SELECT * FROM availability', (r) => r.length === 1)
+    await gateway.stop()
+    expect(events).toEqual(['s1:online'])
+    const { rows } = await influx.query('SELECT * FROM availability').then((r) => ({
+      rows: r.results[0]?.series?.[0]?.values ?? [],
+    }))
+    expect(rows).toHaveLength(1)
+  })
+})
