@@ -39,6 +39,12 @@ describe('line framing', () => {
     expect(h.frames).toEqual(['a=1', 'b=2', 'c=3'])
   })
 
+  it('a "\\r" delimiter with a CRLF device: the LF is not part of the next frame', () => {
+    const h = harness({ kind: 'line', delimiter: '\r' })
+    h.push('a=1\r\nb=2\r\n')
+    expect(h.frames).toEqual(['a=1', 'b=2'])
+  })
+
   it('finds a multi-byte terminator split across two reads', () => {
     const h = harness({ kind: 'line', delimiter: '\r\n' })
     h.push('one\r')

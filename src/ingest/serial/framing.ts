@@ -55,6 +55,8 @@ export function createFramer(config: SerialFraming, handler: FrameHandler): Fram
   }
 }
 
+const isLineEnd = (b: number | undefined) => b === 0x0a || b === 0x0d
+
 /**
  * Line framing with a bounded buffer. `@serialport/parser-delimiter` keeps every byte until the
  * delimiter comes, so a device that never sends one would grow memory without end; here a line
@@ -108,9 +110,12 @@ export class LineFramer implements Framer {
       return
     }
     if (complete) {
-      // A CRLF device on a "\n" delimiter: the carriage return is not part of the frame.
-      const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length
-      if (end > 0) this.handler.frame(Buffer.from(bytes.subarray(0, end)))
+      // A CRLF device on a "\n" (or "\r") delimiter: the other half of the line end is not part of the frame.
+      let start = 0
+      let end = bytes.length
+      while (start < end && isLineEnd(bytes[start])) start++
+      while (end > start && isLineEnd(bytes[end - 1])) end--
+      if (end > start) this.handler.frame(Buffer.from(bytes.subarray(start, end)))
       return
     }
     this.parts = [Buffer.from(bytes)]
