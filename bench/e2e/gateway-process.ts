@@ -47,7 +47,8 @@ export async function startChild(
   const pid = child.pid ?? -1
   // A child that dies mid-run says why (the bench would otherwise only see refused connections).
   child.once('exit', (code, signal) => {
-    if (!stopping) process.stderr.write(`[bench] ${args[0]} (pid ${pid}) exited: ${code ?? signal}\n${stderr}\n`)
+    if (!stopping)
+      process.stderr.write(`[bench] ${args[0]} (pid ${pid}) exited: ${code ?? signal}\n${stderr}\n`)
   })
   let stopping = false
   return {
@@ -66,11 +67,20 @@ export async function startChild(
   }
 }
 
+/** Whether the gateway's /healthz answers within 5 s (a wedged event loop does not). */
+export async function answers(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(5000) })).ok
+  } catch {
+    return false
+  }
+}
+
 /** Reads one Prometheus text exposition into name{labels} → value. */
 export async function scrape(url: string): Promise<Map<string, number>> {
   const out = new Map<string, number>()
   try {
-    const res = await fetch(url)
+    const res = await fetch(url, { signal: AbortSignal.timeout(5000) })
     if (!res.ok) return out
     for (const line of (await res.text()).split('\n')) {
       if (!line || line.startsWith('#')) continue

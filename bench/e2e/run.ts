@@ -10,7 +10,7 @@ import { startInfluxd } from '../../test/helpers/influxd.js'
 import { AlertProbe } from './alert-probe.js'
 import { writeBenchConfig } from './bench-config.js'
 import { summariseProfile } from './cpu-profile.js'
-import { family, scrape, startChild, waitForPort } from './gateway-process.js'
+import { answers, family, scrape, startChild, waitForPort } from './gateway-process.js'
 import { ProcSampler } from './proc-sampler.js'
 import { type BenchReport, type StepResult, writeReport } from './report.js'
 
@@ -83,7 +83,12 @@ async function gatewaySteps(influxUrl: string, dir: string): Promise<void> {
   const mqttPort = await freePort()
   const httpPort = await freePort()
   const config = writeBenchConfig(dir, { mqttPort, httpPort, influxUrl, database: 'bench' })
-  const gateway = await startChild(['src/cli/main.ts', 'run', '--config', config], mqttPort)
+  // --report-on-signal: a wedged gateway gets SIGUSR2 and leaves a diagnostic report for the notes.
+  const reportDir = join(args.out, 'diagnostics')
+  const gateway = await startChild(['src/cli/main.ts', 'run', '--config', config], mqttPort, [
+    '--report-on-signal',
+    `--report-directory=${reportDir}`,
+  ])
   const url = `mqtt://127.0.0.1:${mqttPort}`
   const metricsUrl = `http://127.0.0.1:${httpPort}/metrics`
   const influx = new InfluxHttpClient({ url: influxUrl, database: 'bench', timeoutMs: 30_000 })
@@ -128,6 +133,14 @@ async function gatewaySteps(influxUrl: string, dir: string): Promise<void> {
           durationS: res.elapsedMs / 1000,
         }
         steps.push(step)
+        if (!(await answers(`http://127.0.0.1:${httpPort}/healthz`))) {
+          process.kill(gateway.pid, 'SIGUSR2')
+          await new Promise((r) => setTimeout(r, 3000))
+          const note = `gateway stopped answering /healthz after the QoS ${qos} ${rate} msg/s step; remaining gateway steps skipped (node report, if it could be written: ${reportDir})`
+          notes.push(note)
+          log(note)
+          return
+        }
         log(
           `  sent ${res.sent} (${Math.round(res.rate)}/s), points ${points}, loss ${(loss * 100).toFixed(2)} %, ` +
             `alert p99 ${step.alertLatencyMs?.p99.toFixed(1) ?? '–'} ms, CPU ${proc.cpu.toFixed(2)}, RSS ${proc.rssPeakMB.toFixed(0)} MB`,
