@@ -5,6 +5,9 @@ import type { MqttConfig } from './config-schema.js'
 import type { Refusals } from './refusals.js'
 import { TokenBucket } from './token-bucket.js'
 
+/** Where a rate-limited publish goes: `$` topics never match a client's wildcard subscription [MQTT-4.7.2-1]. */
+export const DROPPED_TOPIC = '$tidegate/dropped'
+
 type PublishHook = (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) => void
 
 /**
@@ -39,9 +42,13 @@ export class Authorizer {
     if (!this.takeToken(client)) {
       this.refusals.refuse('rate_limited', detail)
       if (this.rate.onExceed === 'disconnect') return done(new Error('publish rate exceeded'))
-      // Drop: acknowledge as the protocol requires, but neither ingest, retain nor forward it.
+      // Drop: acknowledge as the protocol requires, but neither ingest, retain nor forward it. Aedes
+      // still routes what this hook lets through, and features watch every publish by topic (command
+      // requests, acks, availability), so the packet goes on under a topic no one handles, and
+      // delivery to clients is refused by its payload identity.
       this.dropped.add(packet.payload as Buffer)
       packet.retain = false
+      packet.topic = DROPPED_TOPIC
       return done(null)
     }
     this.next(client, packet, done)

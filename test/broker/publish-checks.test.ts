@@ -103,6 +103,38 @@ describe('PUBLISH / SUBSCRIBE checks (raw socket)', () => {
     )
   })
 
+  it('publishes over the rate are acknowledged but reach no client, internal subscriber or retained store', async () => {
+    const { open, broker, seen, url } = await setup({
+      publishRate: { perSecond: 1, burst: 3, onExceed: 'drop' },
+    })
+    const internal: string[] = []
+    await new Promise<void>((resolve) =>
+      broker.instance.subscribe(
+        'devices/#',
+        (packet, cb) => {
+          internal.push(packet.topic)
+          cb()
+        },
+        () => resolve(),
+      ),
+    )
+    const raw = await open()
+    for (let id = 1; id <= 10; id++)
+      raw.send(rawPublish(Buffer.from('devices/r/telemetry'), Buffer.from(`${id}`), 1, id))
+    const acks = await raw.waitBytes(40)
+    expect(acks.length).toBe(40) // ten PUBACKs: the client sees normal QoS 1 flow
+    await sleep(100)
+    expect(seen.messages.map((m) => m.payload.toString())).toEqual(['1', '2', '3'])
+    expect(internal).toEqual(['devices/r/telemetry', 'devices/r/telemetry', 'devices/r/telemetry'])
+    expect(broker.refusals.count('rate_limited')).toBe(7)
+    expect(raw.closed).toBe(false)
+    const late = await connectClient(url)
+    cleanup.push(() => late.endAsync())
+    const retained = await collect(late, '#')
+    await sleep(50)
+    expect(retained.messages).toEqual([])
+  })
+
   it('publishing to $SYS/# is denied (disconnect, counted)', async () => {
     const { open, broker } = await setup()
     const raw = await open()
