@@ -11,11 +11,14 @@
  * 2. steady state: an in-process gateway, one MQTT client publishing --messages QoS 1 climate messages
  *    with --window unacknowledged at a time; msg/s = messages / time until the last PUBACK. Run with
  *    the durable outbox (PUBACK waits for the fsynced group commit) and with influx.buffer.durable=false.
- * Also: raw accept rate of the outbox (write + group commit, no MQTT), and the ceiling: the same points
+ * Also: raw accept rate of the outbox (write + group commit, no MQTT); the outbox's own drain rate into an
+ * HTTP server that does nothing (what it could feed a fast InfluxDB); and the ceiling: the same points
  * gzipped beforehand and posted straight to influxd with the same batch size and concurrency, so the
  * catch-up figure can be read against what this (shared, busy) machine's influxd takes at all.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -55,14 +58,13 @@ function line(i: number): string {
   return `climate,device=${device},zone=z${i % 7} temperature=${(20 + (i % 100) / 10).toFixed(2)},humidity=${40 + (i % 13)},co2=${400 + (i % 500)} ${T0 + Math.floor(i / 1000)}`
 }
 
-async function catchUp(influxUrl: string): Promise<void> {
+/** A backlog as an outage leaves it: chunks of batchSize/4 lines in a fresh LMDB outbox. */
+async function storeBacklog(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'tidegate-bench-outbox-'))
-  const database = 'bench_catchup'
-  // The backlog as an outage leaves it: chunks of batchSize/4 lines.
   const store = new LmdbChunkStore(dir)
   await store.open()
   const chunkLines = Math.floor(BATCH / 4)
-  let t = performance.now()
+  const t = performance.now()
   for (let i = 0; i < BACKLOG; i += chunkLines * 20) {
     const chunks = []
     for (let c = i; c < Math.min(BACKLOG, i + chunkLines * 20); c += chunkLines) {
@@ -73,12 +75,18 @@ async function catchUp(influxUrl: string): Promise<void> {
     await store.append(chunks)
   }
   await store.close()
-  const fillS = (performance.now() - t) / 1000
-  console.log(
-    `backlog: ${BACKLOG} points stored in ${fillS.toFixed(1)} s (${Math.round(BACKLOG / fillS)} points/s)`,
-  )
+  const s = (performance.now() - t) / 1000
+  console.log(`backlog: ${BACKLOG} points stored in ${s.toFixed(1)} s (${Math.round(BACKLOG / s)} points/s)`)
+  return dir
+}
 
-  const client = new InfluxHttpClient({ url: influxUrl, database, timeoutMs: 60_000, gzipLevel: GZIP })
+/** Drains a stored backlog into `url`; returns points/s. */
+async function drain(
+  url: string,
+  createDatabase: boolean,
+): Promise<{ rate: number; client: InfluxHttpClient }> {
+  const dir = await storeBacklog()
+  const client = new InfluxHttpClient({ url, database: 'bench_catchup', timeoutMs: 60_000, gzipLevel: GZIP })
   const sink = new OutboxSink(
     new LmdbChunkStore(dir),
     client,
@@ -88,7 +96,7 @@ async function catchUp(influxUrl: string): Promise<void> {
       concurrency: CONCURRENCY,
       maxBytes: 1024 ** 3,
       commitIntervalMs: 5,
-      createDatabase: true,
+      createDatabase,
       retryBaseMs: 250,
       retryCapMs: 5000,
       authRetryMs: 60_000,
@@ -96,18 +104,37 @@ async function catchUp(influxUrl: string): Promise<void> {
     logger,
   )
   await sink.start()
-  t = performance.now()
+  const t = performance.now()
   while (sink.stats().pendingPoints > 0) await new Promise((r) => setTimeout(r, 20))
   const s = (performance.now() - t) / 1000
-  const stats = sink.stats()
   await sink.close(1000)
+  rmSync(dir, { recursive: true, force: true })
+  return { rate: Math.round(BACKLOG / s), client }
+}
+
+async function catchUp(influxUrl: string): Promise<void> {
+  const { rate, client } = await drain(influxUrl, true)
   const res = await client.query('SELECT count(co2) FROM climate')
   const counted = res.results[0]?.series?.[0]?.values?.[0]?.[1]
   console.log(
-    `catch-up: ${BACKLOG} points drained in ${s.toFixed(1)} s = ${Math.round(BACKLOG / s)} points/s ` +
-      `(batch ${BATCH}, concurrency ${CONCURRENCY}, gzip ${GZIP}; retried ${stats.retried}; InfluxDB count ${counted})`,
+    `catch-up: ${BACKLOG} points into influxd at ${rate} points/s ` +
+      `(batch ${BATCH}, concurrency ${CONCURRENCY}, gzip ${GZIP}; InfluxDB count afterwards ${counted})`,
   )
-  rmSync(dir, { recursive: true, force: true })
+}
+
+/** The outbox's own ceiling: the same drain into an HTTP server that answers 204 and does nothing. */
+async function nullDrain(): Promise<void> {
+  const server = createServer((req, res) => {
+    req.resume()
+    req.on('end', () => res.writeHead(204).end())
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as AddressInfo).port
+  const { rate } = await drain(`http://127.0.0.1:${port}`, false)
+  server.close()
+  console.log(
+    `outbox alone: ${BACKLOG} points read, gzipped, posted to a do-nothing server at ${rate} points/s`,
+  )
 }
 
 /** influxd's own ingest rate here: pre-gzipped bodies, no outbox. */
@@ -226,6 +253,7 @@ const influxd = await startInfluxd()
 try {
   await acceptRate()
   if (BACKLOG > 0) {
+    await nullDrain()
     await ceiling(influxd.url)
     await catchUp(influxd.url)
   }
