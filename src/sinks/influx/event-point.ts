@@ -7,8 +7,20 @@ interface TypePlan {
   measurement: string
   /** Payload keys that are not fields: tags, time, seq. */
   skip: ReadonlySet<string>
-  fieldNames: readonly string[] | null
+  /**
+   * The fields to look up, in order: the type's `fields`, or, when the schema closes the payload
+   * (`additionalProperties: false`), its scalar-capable properties. Null: walk the payload's keys.
+   */
+  fieldList: readonly string[] | null
+  /** Listed fields may be objects (written as JSON); default fields are scalars only. */
+  explicitFields: boolean
   integerFields: ReadonlySet<string>
+  /** Escaped `name=` of each entry of fieldList. */
+  fieldKeys: readonly string[]
+  /** The type's tag names plus `device`, sorted; the fast path when an event has no other tags. */
+  tagOrder: readonly string[]
+  /** Escaped `,name=` of each entry of tagOrder. */
+  tagKeys: readonly string[]
 }
 
 /** Integer-typed properties of a payload schema: only these get the `i` suffix, so 21 and 21.5 share a float field. */
@@ -26,6 +38,16 @@ function integerFieldsOf(type: DeviceType): Set<string> {
   return out
 }
 
+/** The properties of a schema that allows no others, or null when the payload may carry any key. */
+function closedProperties(type: DeviceType): string[] | null {
+  const schema = type.definition.schema as {
+    properties?: Record<string, unknown>
+    additionalProperties?: unknown
+  }
+  if (schema.additionalProperties !== false || !schema.properties) return null
+  return Object.keys(schema.properties)
+}
+
 /** Escaped names repeat on every point; a bounded cache keeps a hostile key stream from growing memory. */
 const MAX_CACHED_KEYS = 10_000
 
@@ -39,11 +61,21 @@ export class EventPointMapper {
 
   constructor(types: ReadonlyMap<string, DeviceType>) {
     for (const type of types.values()) {
+      const skip = new Set([...type.tagFields, type.timeField, type.seqField, 'time'])
+      const fieldList =
+        type.fieldNames?.filter((f) => f !== 'time') ??
+        closedProperties(type)?.filter((p) => !skip.has(p)) ??
+        null
+      const tagOrder = [...new Set([...type.tagFields, 'device'])].filter((t) => t !== 'time').sort()
       this.plans.set(type.name, {
         measurement: escapeMeasurement(type.measurement),
-        skip: new Set([...type.tagFields, type.timeField, type.seqField]),
-        fieldNames: type.fieldNames,
+        skip,
+        fieldList,
+        fieldKeys: (fieldList ?? []).map((f) => `${escapeKey(f)}=`),
+        explicitFields: type.fieldNames !== null,
         integerFields: integerFieldsOf(type),
+        tagOrder,
+        tagKeys: tagOrder.map((t) => `,${escapeKey(t)}=`),
       })
     }
   }
@@ -52,24 +84,27 @@ export class EventPointMapper {
   toLine(event: Event): string | null {
     const plan = this.plans.get(event.type)
     if (!plan) return null
-    let line = plan.measurement + this.tagSet(event)
+    let line = plan.measurement + this.tagSet(event, plan)
     let sep = ' '
     const data = event.data
-    if (plan.fieldNames) {
-      for (const name of plan.fieldNames) {
+    const list = plan.fieldList
+    if (list) {
+      for (let i = 0; i < list.length; i++) {
+        const name = list[i] as string
         const v = data[name]
-        if (v === undefined || v === null || name === 'time') continue
-        const encoded =
-          typeof v === 'object'
-            ? encodeFieldValue(JSON.stringify(v), false)
-            : encodeFieldValue(v as number, plan.integerFields.has(name))
+        if (v === undefined || v === null) continue
+        let encoded: string | null
+        if (typeof v === 'object') {
+          if (!plan.explicitFields) continue
+          encoded = encodeFieldValue(JSON.stringify(v), false)
+        } else encoded = encodeFieldValue(v as number, plan.integerFields.has(name))
         if (encoded === null) continue
-        line += `${sep}${this.key(name)}=${encoded}`
+        line += sep + (plan.fieldKeys[i] as string) + encoded
         sep = ','
       }
     } else {
       for (const name in data) {
-        if (plan.skip.has(name) || name === 'time') continue
+        if (plan.skip.has(name)) continue
         const v = data[name]
         const t = typeof v
         if (t !== 'number' && t !== 'string' && t !== 'boolean') continue
@@ -84,14 +119,26 @@ export class EventPointMapper {
   }
 
   /** `,k=v` pairs for the event's tags plus `device`, sorted by key as InfluxDB prefers. */
-  private tagSet(event: Event): string {
+  private tagSet(event: Event, plan: TypePlan): string {
     const tags = event.tags
-    const names = Object.keys(tags)
+    // Fast path: only the type's own tags (the usual case): their sorted order is known.
+    let extra = false
+    for (const name in tags) {
+      if (!plan.tagOrder.includes(name)) {
+        extra = true
+        break
+      }
+    }
     let out = ''
-    if (names.length === 0) return event.device ? `,device=${escapeKey(event.device)}` : ''
-    if (!Object.hasOwn(tags, 'device')) names.push('device')
-    names.sort()
-    for (const name of names) {
+    if (!extra) {
+      for (let i = 0; i < plan.tagOrder.length; i++) {
+        const name = plan.tagOrder[i] as string
+        const value = name === 'device' ? event.device : tags[name]
+        if (value !== undefined && value !== '') out += (plan.tagKeys[i] as string) + escapeKey(value)
+      }
+      return out
+    }
+    for (const name of [...new Set([...Object.keys(tags), 'device'])].sort()) {
       const value = name === 'device' ? event.device : tags[name]
       if (value === undefined || value === '' || name === 'time') continue
       out += `,${this.key(name)}=${escapeKey(value)}`
