@@ -41,6 +41,8 @@ interface DeviceState extends AvailabilityState {
 }
 
 export interface AvailabilityOptions {
+  /** Devices kept at most; when full, the oldest offline device (or else the oldest) is forgotten. */
+  maxDevices?: number
   /** Silence timeout for a type in ms, undefined for none. */
   offlineAfterOf: (type: string) => number | undefined
   clock: Clock
@@ -107,6 +109,7 @@ export class AvailabilityTracker {
   private state(device: string, type: string): DeviceState {
     let s = this.devices.get(device)
     if (!s) {
+      if (this.devices.size >= (this.options.maxDevices ?? Number.POSITIVE_INFINITY)) this.forgetOne()
       s = {
         type,
         status: 'offline',
@@ -120,6 +123,27 @@ export class AvailabilityTracker {
       this.devices.set(device, s)
     }
     return s
+  }
+
+  /**
+   * Bounded memory against a client inventing device ids: drop the oldest offline device among the
+   * first few, else the oldest of all (it is tracked again, as new, when it is next heard from).
+   */
+  private forgetOne(): void {
+    let victim: string | undefined
+    let checked = 0
+    for (const [id, s] of this.devices) {
+      victim ??= id
+      if (s.status === 'offline' && s.connections === 0) {
+        victim = id
+        break
+      }
+      if (++checked >= 64) break
+    }
+    if (victim === undefined) return
+    const s = this.devices.get(victim)
+    if (s) this.disarm(s)
+    this.devices.delete(victim)
   }
 
   private alive(device: string, s: DeviceState, reason: AvailabilityReason): void {

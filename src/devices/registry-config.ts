@@ -21,6 +21,12 @@ export const DevicesConfigSchema = Type.Object(
       default: 1000,
       description: 'how many seen-but-unregistered devices are remembered (oldest forgotten first)',
     }),
+    maxTracked: Type.Integer({
+      minimum: 1,
+      default: 10_000,
+      description:
+        'devices whose duplicate window, order and availability are kept; beyond it the least recently heard is forgotten',
+    }),
     offlineAfter: Type.Optional(
       Duration({ description: 'silence timeout for types that declare no offlineAfter; default: none' }),
     ),
@@ -32,11 +38,6 @@ export const DevicesConfigSchema = Type.Object(
           default: 64,
           description:
             'recent seq numbers remembered per device (16 bytes each); 0 turns duplicate suppression off',
-        }),
-        maxDevices: Type.Integer({
-          minimum: 1,
-          default: 10_000,
-          description: 'devices tracked at once; the least recently heard is forgotten first',
         }),
       },
       { additionalProperties: false, default: {} },

@@ -45,6 +45,7 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
   let registry = new DeviceRegistry([], { allowUnknown: cfg.allowUnknown, unregisteredListSize: 0 })
   const defaultOfflineAfter = cfg.offlineAfter === undefined ? undefined : toMs(cfg.offlineAfter)
   const tracker = new AvailabilityTracker({
+    maxDevices: cfg.maxTracked,
     offlineAfterOf: (type) => {
       const own = ctx.catalog.types.get(type)?.definition.offlineAfter
       return own === undefined ? defaultOfflineAfter : toMs(own)
@@ -145,14 +146,14 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
         createDedupeGate(
           {
             window: cfg.dedupe.window,
-            maxDevices: cfg.dedupe.maxDevices,
+            maxDevices: cfg.maxTracked,
             timeFieldOf: (type) => ctx.catalog.types.get(type)?.timeField,
           },
           ctx.deadLetters,
           counters,
         ),
         createOrderGate(
-          { maxDevices: cfg.dedupe.maxDevices, resetBelow: Math.max(cfg.dedupe.window, 16) },
+          { maxDevices: cfg.maxTracked, resetBelow: Math.max(cfg.dedupe.window, 16) },
           counters,
         ),
       )

@@ -76,3 +76,23 @@ describe('availability tracker (virtual time)', () => {
     expect(seen()).toEqual(['d1:online:connected', 'd1:offline:announced', 'd1:online:announced'])
   })
 })
+
+describe('availability tracker bound', () => {
+  it('forgets the oldest offline device first when full, and never grows past maxDevices', () => {
+    const clock = new ManualClock()
+    const tracker = new AvailabilityTracker({
+      maxDevices: 3,
+      offlineAfterOf: () => undefined,
+      clock,
+      onChange: () => {},
+    })
+    tracker.connected('a', 'fan')
+    tracker.connected('b', 'fan')
+    tracker.disconnected('b', 'disconnected')
+    tracker.connected('c', 'fan')
+    tracker.connected('d', 'fan') // full: b is the oldest offline
+    expect(Object.keys(tracker.snapshot())).toEqual(['a', 'c', 'd'])
+    tracker.connected('e', 'fan') // none offline: the oldest goes
+    expect(Object.keys(tracker.snapshot())).toEqual(['c', 'd', 'e'])
+  })
+})
