@@ -136,13 +136,13 @@ export class Broker {
       maxTopicLevels: c.maxTopicLevels,
       maxClientsIdLength: c.maxClientIdLength,
       authenticate: (client, username, password, done) => {
-        if (!this.state?.admitSession(client)) {
-          const err = Object.assign(new Error('server unavailable: session cap'), { returnCode: 3 })
-          return done(err as AuthenticateError, false)
-        }
-        this.auth.authenticate(client, username, password, (err, ok) =>
-          done(err as AuthenticateError | null, ok),
-        )
+        this.auth.authenticate(client, username, password, (err, ok) => {
+          if (err || !ok) return done(err as AuthenticateError | null, ok)
+          // Only an authenticated client may create (or, with clean session 1, discard) a session.
+          if (this.state?.admitSession(client)) return done(null, true)
+          const full = Object.assign(new Error('server unavailable: session cap'), { returnCode: 3 })
+          done(full as AuthenticateError, false)
+        })
       },
       authorizePublish: this.authorizer.authorizePublish,
       authorizeSubscribe: this.authorizer.authorizeSubscribe,
