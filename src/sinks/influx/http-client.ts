@@ -132,7 +132,8 @@ export class InfluxHttpClient {
 export function parseRetryAfter(value: string, now = Date.now()): number | null {
   const trimmed = value.trim()
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
-  const at = Date.parse(trimmed)
+  // A date has a day or month name; Date.parse alone would take "-5" as a year.
+  const at = /[a-z]/i.test(trimmed) ? Date.parse(trimmed) : Number.NaN
   return Number.isFinite(at) ? Math.max(0, at - now) : null
 }
 
