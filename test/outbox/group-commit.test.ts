@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest'
+import { GroupCommit } from '../../src/sinks/outbox/group-commit.js'
+import type { ChunkMeta, NewChunk } from '../../src/store/chunk-store.js'
+import { ManualClock } from './helpers/manual-clock.js'
+
+/** A store whose commits finish when the test says so (the disk's fsync, by hand). */
+function handStore() {
+  const commits: { chunks: NewChunk[]; finish: () => void; fail: (e: Error) => void }[] = []
+  let seq = 1
+  const append = (chunks: NewChunk[]) =>
+    new Promise<ChunkMeta[]>((resolve, reject) => {
+      const metas = chunks.map((c) => ({
+        seq: seq++,
+        klass: c.klass,
+        lines: c.lines.length,
+        bytes: c.lines.join('\n').length,
+        firstAt: c.firstAt,
+      }))
+      commits.push({ chunks, finish: () => resolve(metas), fail: reject })
+    })
+  return { commits, append }
+}
+
+describe('group commit', () => {
+  it('one commit per window; callbacks wait for the commit holding every line written before them, in order', async () => {
+    const clock = new ManualClock()
+    const store = handStore()
+    const committed: ChunkMeta[][] = []
+    const gc = new GroupCommit(
+      { commitIntervalMs: 5, chunkLines: 100 },
+      store.append,
+      (m) => committed.push(m),
+      () => {},
+      clock,
+    )
+    const acks: string[] = []
+    gc.add('a 1', 'telemetry')
+    gc.add('b 2', 'alert')
+    gc.whenCommitted(() => acks.push('after a,b'))
+    await clock.advance(4)
+    expect(store.commits).toHaveLength(0) // the window is still open
+    await clock.advance(1)
+    expect(store.commits).toHaveLength(1)
+    expect(store.commits[0]?.chunks.map((c) => [c.klass, c.lines])).toEqual([
+      ['telemetry', ['a 1']],
+      ['alert', ['b 2']],
+    ])
+    gc.add('c 3', 'telemetry')
+    gc.whenCommitted(() => acks.push('after c'))
+    await clock.advance(5)
+    expect(store.commits).toHaveLength(2) // the second commit overlaps the first
+    store.commits[1]?.finish() // the later commit lands first...
+    await clock.advance(0)
+    expect(acks).toEqual([]) // ...but nothing is acknowledged before the earlier lines are durable
+    store.commits[0]?.finish()
+    await clock.advance(0)
+    expect(acks).toEqual(['after a,b', 'after c'])
+    expect(committed.flat().map((m) => m.lines)).toEqual([1, 1, 1])
+    // Nothing pending: a callback runs at once.
+    gc.whenCommitted(() => acks.push('idle'))
+    expect(acks.at(-1)).toBe('idle')
+  })
+
+  it('seals a chunk at chunkLines; a failed commit acknowledges nothing and reports the lines', async () => {
+    const clock = new ManualClock()
+    const store = handStore()
+    const failed: number[] = []
+    const gc = new GroupCommit(
+      { commitIntervalMs: 5, chunkLines: 3 },
+      store.append,
+      () => {},
+      (_e, chunks) => failed.push(chunks.reduce((n, c) => n + c.lines.length, 0)),
+      clock,
+    )
+    for (let i = 0; i < 7; i++) gc.add(`m v=${i} ${i}`, 'telemetry')
+    let acked = false
+    gc.whenCommitted(() => {
+      acked = true
+    })
+    expect(gc.pendingLines).toBe(7)
+    await clock.advance(5)
+    expect(store.commits[0]?.chunks.map((c) => c.lines.length)).toEqual([3, 3, 1])
+    store.commits[0]?.fail(new Error('disk full'))
+    await clock.advance(0)
+    expect(acked).toBe(false)
+    expect(failed).toEqual([7])
+  })
+})
