@@ -3,7 +3,6 @@ import { Subject } from 'rxjs'
 import { Broker, type BrokerHooks } from './broker/broker.js'
 import { DirectCommandDispatcher } from './commands/direct-dispatcher.js'
 import type { GatewayConfig } from './config/schema.js'
-import { toMs } from './core/duration.js'
 import type { Event } from './core/event.js'
 import { formatFileError } from './core/file-errors.js'
 import { loadCatalog } from './devices/catalog.js'
@@ -14,8 +13,8 @@ import { createMqttIngestHook } from './ingest/mqtt-ingest.js'
 import { Normalizer, type TagEnricher } from './ingest/normalize.js'
 import { HttpServer } from './observability/http-server.js'
 import { type Logger, RateLimitedLog } from './observability/logger.js'
-import { BatchingInfluxWriter } from './sinks/influx/batching-writer.js'
-import { InfluxHttpClient } from './sinks/influx/http-client.js'
+import type { InfluxHttpClient } from './sinks/influx/http-client.js'
+import { createPointSink, influxClientFrom } from './sinks/outbox/create-sink.js'
 import type { PointSink } from './sinks/sink.js'
 
 export interface GatewayOptions {
@@ -54,27 +53,13 @@ export class Gateway {
     this.baseDir = options.baseDir ?? process.cwd()
     this.factories = options.extensions ?? extensionFactories
     const c = this.config
-    this.influx = new InfluxHttpClient({
-      url: c.influx.url.replace(/\/$/, ''),
-      database: c.influx.database,
-      retentionPolicy: c.influx.retentionPolicy,
-      username: c.influx.username,
-      password: c.influx.password,
-      timeoutMs: toMs(c.influx.timeout),
-    })
+    this.influx = influxClientFrom(c.influx)
     this.deadLetters = new DeadLetters(
       (topic, payload) => this.publishQuietly(topic, payload),
       new RateLimitedLog(this.logger, c.ingest.deadLetterLogPerMinute),
     )
-    this.sink = new BatchingInfluxWriter(
-      this.influx,
-      {
-        batchSize: c.influx.batchSize,
-        flushIntervalMs: toMs(c.influx.flushInterval),
-        maxPendingLines: 1_000_000,
-        createDatabase: c.influx.createDatabase,
-      },
-      this.logger,
+    this.sink = createPointSink(c.influx, this.path(c.dataDir), this.influx, this.logger, (d) =>
+      this.deadLetters.record(d),
     )
     // The ingest hook needs the catalog, which start() loads; until then publishes pass through.
     // Authentication, ACL and rate limits run inside the broker before this ingest hook.
