@@ -150,6 +150,15 @@ describe('GET /metrics', () => {
     expect(sampleValue(first, 'tidegate_mqtt_listeners')).toBe(1) // the core family wins
     frames = 9
     expect(sampleValue(await scrape(gateway), 'tidegate_example_frames_total', { port: 'ttyA' })).toBe(9)
+    // A view that throws costs only its own samples, never the scrape.
+    gateway.context.services.set('broken', {
+      metricSamples: () => {
+        throw new Error('boom')
+      },
+    })
+    const after = await scrape(gateway)
+    expect(sampleValue(after, 'tidegate_example_frames_total', { port: 'ttyA' })).toBe(9)
+    expect(sampleValue(after, 'tidegate_mqtt_listeners')).toBe(1)
   })
 
   it('metrics.enabled: false serves no /metrics but still /readyz', async () => {
