@@ -43,7 +43,7 @@ export class SerialDeviceEnd {
   }
 
   /** Resolves with the next line received (or the nth overall, when `index` is given). */
-  nextLine(timeoutMs = 5000, index = this.lines.length): Promise<string> {
+  nextLine(timeoutMs = 10_000, index = this.lines.length): Promise<string> {
     return new Promise((resolve, reject) => {
       const check = () => {
         const line = this.lines[index]

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
 import { runCheck } from './check.js'
-import { runCommand } from './command.js'
 import { runJournal } from './journal.js'
 import { runPasswd } from './passwd.js'
 import { runReplayCommand } from './replay.js'
@@ -40,7 +39,8 @@ function version(): string {
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
   run: runGateway,
   check: runCheck,
-  command: (argv) => runCommand(argv),
+  // Loaded on use: the MQTT client library is not needed by the other subcommands.
+  command: async (argv) => (await import('./command.js')).runCommand(argv),
   journal: runJournal,
   replay: runReplayCommand,
   passwd: runPasswd,

@@ -84,7 +84,7 @@ describe('serial actuation', () => {
       name: 'setpoint',
       params: { value: 21.5 },
     })
-    await acks.next(1)
+    await acks.next(1, 10_000)
     expect(JSON.parse(acks.messages[0]!.payload.toString())).toEqual({ id: 'c-1', status: 'sent' })
     // An MQTT device's command is not ours: nothing is written, nothing acked for it.
     await client.publishAsync('devices/mqtt-dev/commands/set', '{"id":"c-2"}', { qos: 1 })
@@ -109,7 +109,7 @@ describe('serial actuation', () => {
     await until(() => stats().events === 1, 'the fan frame is ingested')
 
     await client.publishAsync('devices/fan-7/commands/set', '{"id":"f-1","params":{"on":true}}', { qos: 1 })
-    await acks.next(1)
+    await acks.next(1, 10_000)
     expect(JSON.parse(acks.messages[0]!.payload.toString())).toMatchObject({ id: 'f-1', status: 'failed' })
     expect(JSON.parse(acks.messages[0]!.payload.toString()).error).toContain('{params.speed}')
 
@@ -117,7 +117,7 @@ describe('serial actuation', () => {
       qos: 1,
     })
     expect(await device.nextLine()).toBe('FAN true SPEED=3')
-    await acks.next(2)
+    await acks.next(2, 10_000)
     expect(acks.messages[1]?.topic).toBe('devices/fan-7/acks')
     expect(JSON.parse(acks.messages[1]!.payload.toString())).toEqual({ id: 'f-2', status: 'sent' })
     expect(device.lines).toEqual(['FAN true SPEED=3'])
@@ -138,7 +138,7 @@ describe('serial actuation', () => {
     await client.publishAsync('devices/th-9/commands/setpoint', '{"id":"c-9","params":{"value":1}}', {
       qos: 1,
     })
-    await acks.next(1)
+    await acks.next(1, 10_000)
     expect(JSON.parse(acks.messages[0]!.payload.toString())).toEqual({
       id: 'c-9',
       status: 'failed',
@@ -185,7 +185,7 @@ actions:
     await sensor.write('temperature=24.5\n')
     await sensor.write('temperature=35.5\n')
     expect(await fan.nextLine(8000)).toBe('FAN true SPEED=80')
-    await acks.next(1)
+    await acks.next(1, 10_000)
     expect(JSON.parse(acks.messages[0]!.payload.toString())).toMatchObject({ status: 'sent' })
   })
 })

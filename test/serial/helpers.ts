@@ -32,7 +32,7 @@ export class PtyLab {
 }
 
 /** Waits until `check` is true, polling; fails with `what` after the timeout. */
-export async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out: ${what}`)

@@ -80,7 +80,7 @@ describe('serial ingestion end to end (socat ptys → gateway → InfluxDB)', ()
       influx,
       'SELECT temperature, humidity, device, zone FROM climate',
       (r) => r.length >= PORTS.length * 2,
-      8000,
+      10_000,
     )
     const byDevice = new Map<string, Record<string, unknown>[]>()
     for (const row of rowObjects(columns, rows)) {

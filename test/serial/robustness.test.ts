@@ -60,7 +60,12 @@ describe('serial robustness', () => {
     await nmeaEnd.write(`${nmeaSentence('WIXDR,C,19.5,C,temperature')}\r\n`)
 
     await until(() => dead.length >= 5, `5 dead letters, got ${dead.length}`)
-    const { rows } = await queryUntil(influx, 'SELECT temperature, device FROM climate', (r) => r.length >= 3)
+    const { rows } = await queryUntil(
+      influx,
+      'SELECT temperature, device FROM climate',
+      (r) => r.length >= 3,
+      10_000,
+    )
     expect(rows.map((r) => [r[1], r[2]]).sort()).toEqual([
       [19.5, 'gps-1'],
       [20, 'a1'],
@@ -124,8 +129,8 @@ describe('serial robustness', () => {
     // While it is gone, the other port keeps ingesting.
     await steady.write('temperature=5\n')
     await until(() => serialStats(gateway, lab.path('steady')).events === 1, 'the steady port still ingests')
-    await new Promise((r) => setTimeout(r, 300)) // a few failed reopen attempts
-    expect(serialStats(gateway, flakyPath).openFailures).toBeGreaterThan(0)
+    // Reopen attempts fail while the pty is gone (and keep the gap open for a measurable time).
+    await until(() => serialStats(gateway, flakyPath).openFailures >= 2, 'failed reopen attempts')
 
     // Replug: a new pty pair under the same link.
     flaky = await startPtyPair(flakyPath)
@@ -136,11 +141,12 @@ describe('serial robustness', () => {
       influx,
       "SELECT temperature FROM climate WHERE device = 'flaky'",
       (r) => r.length >= 2,
+      10_000,
     )
     expect(rows.map((r) => r[1])).toEqual([1, 2])
     const s = serialStats(gateway, flakyPath)
     expect(s).toMatchObject({ reconnects: 1, disconnects: 1, open: true, events: 2 })
-    expect(s.downtimeMs).toBeGreaterThanOrEqual(300)
+    expect(s.downtimeMs).toBeGreaterThanOrEqual(50)
     // The same numbers on /metrics, labelled by port.
     const { host, port } = gateway.http.address
     const metrics = await (await fetch(`http://${host}:${port}/metrics`)).text()
@@ -168,7 +174,12 @@ describe('serial robustness', () => {
     const { device } = await lab.pair('later')
     await until(() => serialStats(gateway, lab.path('later')).open, 'opened once it exists')
     await device.write('{"temperature":7}\n')
-    const { rows } = await queryUntil(influx, 'SELECT temperature FROM climate', (r) => r.length === 1)
+    const { rows } = await queryUntil(
+      influx,
+      'SELECT temperature FROM climate',
+      (r) => r.length === 1,
+      10_000,
+    )
     expect(rows[0]?.[1]).toBe(7)
     // Appearing late is not a reconnect: the port had never been open.
     expect(serialStats(gateway, lab.path('later')).reconnects).toBe(0)

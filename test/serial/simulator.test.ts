@@ -58,6 +58,7 @@ describe('serial device simulator', () => {
       influx,
       'SELECT temperature, device FROM climate',
       (r) => r.some((x) => x[2] === 'mqtt-1') && r.filter((x) => x[2] === 'bench-1').length > 3,
+      10_000,
     )
     const devices = new Set(rows.map((r) => r[2]))
     expect(devices).toEqual(new Set(['bench-1', 'mqtt-1']))
@@ -85,6 +86,7 @@ describe('serial device simulator', () => {
       influx,
       "SELECT temperature, zone FROM climate WHERE device = 'wired-1'",
       (r) => r.length >= 2,
+      10_000,
     )
     expect(rows[0]?.slice(1)).toEqual([31.5, 'north'])
   })
