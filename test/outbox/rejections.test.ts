@@ -54,6 +54,27 @@ describe('InfluxDB answers that are not 2xx (real influxd)', () => {
     expect(sink.stats()).toMatchObject({ pendingPoints: 0, dropped: { influx_rejected: 4 } })
   })
 
+  it('a part InfluxDB refused entirely (dropped=N for all N lines) is dead-lettered without bisecting', async () => {
+    const database = uniqueDatabase()
+    const stub = await startInfluxStub(() => 'proxy', inject('influxUrl'))
+    cleanup.push(() => stub.stop())
+    const { sink, deadLetters } = makeOutbox({
+      target: { url: stub.url, database },
+      store: tempDir(),
+      options: { batchSize: 64 },
+    })
+    await sink.start()
+    cleanup.push(() => sink.close(1000))
+    sink.write(`climate,device=d0 temperature=0.5 ${T0}`, 'telemetry')
+    await sink.flush(5000)
+    for (let i = 1; i <= 40; i++) sink.write(`climate,device=d${i} temperature="hot" ${T0 + i}`, 'telemetry')
+    await sink.flush(5000)
+    expect(stub.writes).toHaveLength(2)
+    expect(deadLetters).toHaveLength(40)
+    expect(deadLetters[0]?.errors[0]).toMatch(/field type conflict.*dropped=40$/)
+    expect(sink.stats()).toMatchObject({ pendingPoints: 0, delivered: 1, dropped: { influx_rejected: 40 } })
+  })
+
   it('429 and 503 with Retry-After: the next try waits as long as InfluxDB asked', async () => {
     const database = uniqueDatabase()
     const stub = await startInfluxStub(

@@ -79,9 +79,10 @@ export class BatchSender {
       }
       attempt.onWire = false
       if (status === 400 || status === 422 || status === 413) {
-        if (lines === 1) {
-          this.onRejected(text, status, message)
-          out.rejected++
+        if (lines === 1 || (status !== 413 && droppedCount(message) === lines)) {
+          // One line, or InfluxDB says it dropped every line of the part: each is a dead letter.
+          for (const line of lines === 1 ? [text] : text.split('\n')) this.onRejected(line, status, message)
+          out.rejected += lines
           attempt.settledAny = true
           return
         }
@@ -152,6 +153,12 @@ export class BatchSender {
     const delay = backoffDelay(this.failures - 1, this.options.retryBaseMs, this.options.retryCapMs)
     await attempt.sleep(this.draining ? Math.min(delay, 200) : delay)
   }
+}
+
+/** InfluxDB 1.x ends a partial-write error with `dropped=N`: how many lines of the request it refused. */
+function droppedCount(message: string): number | null {
+  const m = /dropped=(\d+)\s*$/.exec(message)
+  return m ? Number(m[1]) : null
 }
 
 export { BatchAborted }
