@@ -80,7 +80,8 @@ export class Broker {
     )
     const ingest = hooks.authorizePublish ?? ((_c, _p, done) => done(null))
     this.authorizer = new Authorizer(this.acl, this.auth, config.publishRate, this.refusals, ingest, now)
-    this.net = new Listeners(config.listeners, config, this.refusals, (transport, info) =>
+    const limits = { ...config, connectTimeoutMs: toMs(config.connectTimeout) }
+    this.net = new Listeners(config.listeners, limits, this.refusals, (transport, info) =>
       this.accept(transport, info),
     )
   }

@@ -30,7 +30,7 @@ export class Listeners {
 
   constructor(
     private readonly configs: readonly ListenerConfig[],
-    private readonly options: { maxConnections: number; maxPacketBytes: number },
+    private readonly options: { maxConnections: number; maxPacketBytes: number; connectTimeoutMs: number },
     private readonly refusals: Refusals,
     private readonly accept: (transport: Duplex, info: ConnectionInfo) => void,
   ) {}
@@ -46,6 +46,14 @@ export class Listeners {
   async start(): Promise<void> {
     for (const config of this.configs) {
       const server = this.createServer(config)
+      // Backstop for sockets not yet handed to admit() (TLS handshakes, WebSocket upgrades).
+      server.maxConnections = this.options.maxConnections
+      server.on('drop', (data?: { remoteAddress?: string }) =>
+        this.refusals.refuse('max_connections', {
+          address: data?.remoteAddress ?? '',
+          listener: config.type,
+        }),
+      )
       this.servers.push(server)
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
@@ -87,6 +95,8 @@ export class Listeners {
         // 'optional' lets clients without a certificate in (they log in with a password) and
         // rejects below one that presents an invalid certificate.
         rejectUnauthorized: config.clientCert === 'required',
+        // A handshake that never finishes holds a socket like a CONNECT that never comes.
+        handshakeTimeout: this.options.connectTimeoutMs,
       },
       (socket: TLSSocket) => {
         const info = this.infoOf(socket, 'tls')
@@ -114,9 +124,12 @@ export class Listeners {
   }
 
   private createWs(config: ListenerConfig): HttpServer {
-    const http = createHttpServer((_req, res) => {
-      res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n')
-    })
+    const http = createHttpServer(
+      { headersTimeout: this.options.connectTimeoutMs, requestTimeout: this.options.connectTimeoutMs },
+      (_req, res) => {
+        res.writeHead(426, { 'content-type': 'text/plain' }).end('MQTT over WebSocket only\n')
+      },
+    )
     const wss = new WebSocketServer({
       server: http,
       path: config.path,
