@@ -56,7 +56,7 @@ async function startCli(durable: boolean) {
     output += d.toString()
   })
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 20_000)
+    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 60_000)
     child.stdout?.on('data', (d: Buffer) => {
       output += d.toString()
       if (output.includes('tidegate listening')) {
@@ -70,7 +70,7 @@ async function startCli(durable: boolean) {
   return { child: child as ChildProcess & { pid: number }, exited, port, influx, output: () => output }
 }
 
-describe('graceful shutdown', () => {
+describe('graceful shutdown', { timeout: 120_000 }, () => {
   it.each([
     ['the durable outbox', true],
     ['the memory buffer', false],
