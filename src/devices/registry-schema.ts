@@ -3,7 +3,11 @@ import { type Static, Type } from '@sinclair/typebox'
 /** Device ids are one MQTT topic level: no `/`, `+`, `#`. */
 export const DEVICE_ID_PATTERN = '^[^/+#\\s]+$'
 
-/** One device instance in `devices/registry.yaml`. */
+/**
+ * One device instance in `devices/registry.yaml`. Its MQTT credentials are a `mqtt.auth.users` entry
+ * with the device id as username (docs/security.md); a serial binding is a `serial:` port entry that
+ * names the device (docs/serial.md). Neither is repeated here, so each has one place.
+ */
 export const RegistryEntrySchema = Type.Object(
   {
     id: Type.String({
@@ -21,18 +25,6 @@ export const RegistryEntrySchema = Type.Object(
       },
     ),
     description: Type.Optional(Type.String()),
-    credentials: Type.Optional(
-      Type.Object(
-        { passwordHash: Type.String({ minLength: 1, description: 'from `tidegate passwd`' }) },
-        {
-          additionalProperties: false,
-          description: 'MQTT credentials of the device (broker authentication)',
-        },
-      ),
-    ),
-    serial: Type.Optional(
-      Type.Record(Type.String(), Type.Unknown(), { description: 'serial port binding (see docs/serial.md)' }),
-    ),
   },
   { additionalProperties: false },
 )
