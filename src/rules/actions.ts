@@ -18,7 +18,8 @@ export interface ActionStats {
 export class ActionRunner {
   readonly stats: ActionStats = { commands: 0, shadowed: 0, writes: 0, publishes: 0, alerts: 0 }
   readonly gate: CommandGate
-  private readonly hasResultActions: boolean
+  /** Whether any action runs on plain results (else the runtime skips building their scope). */
+  readonly hasResultActions: boolean
 
   constructor(
     private readonly rule: CompiledRule,

@@ -57,6 +57,8 @@ export function parseAggregateCall(text: string): AggregateCall | string {
 export interface Accumulator {
   add(value: unknown, time: number): void
   result(): unknown
+  /** Back to empty, so a sliding window can reuse it for every event instead of allocating. */
+  reset(): void
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
@@ -64,6 +66,9 @@ const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFin
 class Count implements Accumulator {
   n = 0
   constructor(private readonly everyEvent: boolean) {}
+  reset() {
+    this.n = 0
+  }
   add(v: unknown) {
     if (this.everyEvent || (v !== null && v !== undefined)) this.n++
   }
@@ -76,6 +81,10 @@ class Sum implements Accumulator {
   s = 0
   n = 0
   constructor(private readonly mean: boolean) {}
+  reset() {
+    this.s = 0
+    this.n = 0
+  }
   add(v: unknown) {
     if (!isNum(v)) return
     this.s += v
@@ -90,6 +99,9 @@ class Sum implements Accumulator {
 class Extreme implements Accumulator {
   v: number | null = null
   constructor(private readonly max: boolean) {}
+  reset() {
+    this.v = null
+  }
   add(v: unknown) {
     if (!isNum(v)) return
     if (this.v === null || (this.max ? v > this.v : v < this.v)) this.v = v
@@ -103,6 +115,10 @@ class Edge implements Accumulator {
   v: unknown = null
   seen = false
   constructor(private readonly last: boolean) {}
+  reset() {
+    this.v = null
+    this.seen = false
+  }
   add(v: unknown) {
     if (v === undefined || v === null) return
     if (this.last || !this.seen) this.v = v
@@ -118,6 +134,11 @@ class StdDev implements Accumulator {
   n = 0
   mean = 0
   m2 = 0
+  reset() {
+    this.n = 0
+    this.mean = 0
+    this.m2 = 0
+  }
   add(v: unknown) {
     if (!isNum(v)) return
     this.n++
@@ -134,13 +155,17 @@ class StdDev implements Accumulator {
 class Percentile implements Accumulator {
   values: number[] = []
   constructor(private readonly p: number) {}
+  reset() {
+    this.values.length = 0
+  }
   add(v: unknown) {
     if (isNum(v)) this.values.push(v)
   }
   result() {
     const n = this.values.length
     if (n === 0) return null
-    const sorted = this.values.slice().sort((a, b) => a - b)
+    // Sorting in place is fine: result() ends a window (or a sliding step that resets next).
+    const sorted = this.values.sort((a, b) => a - b)
     const rank = (this.p / 100) * (n - 1)
     const lo = Math.floor(rank)
     const hi = Math.ceil(rank)
@@ -158,6 +183,9 @@ class Change implements Accumulator {
   lastT = 0
   n = 0
   constructor(private readonly perSecond: boolean) {}
+  reset() {
+    this.n = 0
+  }
   add(v: unknown, t: number) {
     if (!isNum(v)) return
     if (this.n === 0) {
@@ -179,6 +207,9 @@ class Change implements Accumulator {
 
 class Distinct implements Accumulator {
   seen = new Set<unknown>()
+  reset() {
+    this.seen.clear()
+  }
   add(v: unknown) {
     if (v === undefined || v === null) return
     this.seen.add(typeof v === 'object' ? JSON.stringify(v) : v)

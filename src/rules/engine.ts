@@ -1,7 +1,7 @@
 import type { Event } from '../core/event.js'
 import type { RuleEffects } from './effects.js'
 import type { CompiledRule } from './plan.js'
-import { RuleRuntime } from './runtime.js'
+import { eventContext, RuleRuntime } from './runtime.js'
 
 export interface RuleEngineOptions {
   effects: RuleEffects
@@ -74,7 +74,8 @@ export class RuleEngine {
   push(event: Event, now = this.clock()): void {
     if (now > this.lastNow) this.lastNow = now
     const list = this.list
-    for (let i = 0; i < list.length; i++) (list[i] as RuleRuntime).push(event, now)
+    const ctx = eventContext(event)
+    for (let i = 0; i < list.length; i++) (list[i] as RuleRuntime).push(event, now, ctx)
   }
 
   /** Lets time pass: window closes, for/clearFor/repeat, deadman silence, deferred commands. */

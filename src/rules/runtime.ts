@@ -16,6 +16,21 @@ export interface RuleStats {
 
 const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>
 
+/** The CEL variables of an event (EVENT_VARIABLES); `key` and `prev` are set per rule. */
+export function eventContext(event: Event): Record<string, unknown> {
+  return {
+    device: event.device,
+    deviceType: event.type,
+    stream: event.stream,
+    topic: event.topic,
+    time: event.time,
+    data: event.data,
+    tags: event.tags,
+    prev: EMPTY,
+    key: '',
+  }
+}
+
 /** What the rule remembers per key between results: `prev`, and what a transition reports. */
 interface KeyMemory {
   values: Record<string, unknown>
@@ -55,22 +70,24 @@ export class RuleRuntime {
     for (const key of this.rule.expect) if (!this.lastSeen.has(key)) this.lastSeen.set(key, now)
   }
 
-  push(event: Event, now: number): void {
+  /**
+   * One event. `ctx` is the event's CEL context (`eventContext`); the engine builds it once per event
+   * and every rule reuses it (each sets its own `key` and `prev`).
+   */
+  push(event: Event, now: number, ctx: Record<string, unknown> = eventContext(event)): void {
     const rule = this.rule
     if (!rule.matches(event)) return
     this.now = now
-    const ctx: Record<string, unknown> = {
-      device: event.device,
-      deviceType: event.type,
-      stream: event.stream,
-      topic: event.topic,
-      time: event.time,
-      data: event.data,
-      tags: event.tags,
-      prev: EMPTY,
-      key: '',
+    ctx.prev = EMPTY
+    ctx.key = ''
+    if (rule.where !== null) {
+      try {
+        if (rule.where(ctx) !== true) return
+      } catch (err) {
+        this.fail('where', '', err, now)
+        return
+      }
     }
-    if (rule.where !== null && !this.test('where', '', () => rule.where!(ctx))) return
     let key: string
     try {
       key = String(rule.keyOf(ctx) ?? '')
@@ -82,21 +99,32 @@ export class RuleRuntime {
     this.stats.matched++
     if (rule.kind === 'deadman') return this.heard(key, event, now)
     if (this.windower) {
-      const inputs = rule.aggregates.map((a, i) => {
-        if (a.input === null) return true
-        try {
-          return a.input(ctx)
-        } catch (err) {
-          this.fail(`aggregate:${rule.aggregates[i]?.name}`, key, err, now)
-          return undefined
-        }
-      })
-      this.windower.add(key, event.time, now, inputs, event)
+      this.windower.add(key, event.time, now, this.inputs(ctx, key, now), event)
       return
     }
     const mem = this.memory.get(key)
     ctx.prev = mem?.values ?? EMPTY
     this.evaluate(key, event.data, ctx, event.device, event.tags, now, event.time)
+  }
+
+  /** The aggregate inputs of one event; a failing input counts as an error and reads as missing. */
+  private inputs(ctx: Record<string, unknown>, key: string, now: number): unknown[] {
+    const aggregates = this.rule.aggregates
+    const out: unknown[] = []
+    for (let i = 0; i < aggregates.length; i++) {
+      const input = (aggregates[i] as (typeof aggregates)[number]).input
+      if (input === null) {
+        out.push(true)
+        continue
+      }
+      try {
+        out.push(input(ctx))
+      } catch (err) {
+        this.fail(`aggregate:${aggregates[i]?.name}`, key, err, now)
+        out.push(undefined)
+      }
+    }
+    return out
   }
 
   tick(now: number): void {
@@ -123,19 +151,22 @@ export class RuleRuntime {
   }
 
   private onWindow(r: WindowResult): void {
-    const values: Record<string, unknown> = {}
-    this.rule.aggregates.forEach((a, i) => {
-      values[a.name] = r.values[i]
-    })
     const mem = this.memory.get(r.key)
+    // Built by assignment, not spread: spreading a dynamically keyed object is a slow path in V8.
     const ctx: Record<string, unknown> = {
-      ...values,
       device: r.last.device,
       key: r.key,
       tags: r.last.tags,
       prev: mem?.values ?? EMPTY,
       window: { start: r.start, end: r.end, count: r.count },
       time: r.end,
+    }
+    const values: Record<string, unknown> = {}
+    const aggregates = this.rule.aggregates
+    for (let i = 0; i < aggregates.length; i++) {
+      const name = (aggregates[i] as { name: string }).name
+      values[name] = r.values[i]
+      ctx[name] = r.values[i]
     }
     const at = this.rule.eventTime ? r.end : this.now
     this.evaluate(r.key, values, ctx, r.last.device, r.last.tags, at, r.start)
@@ -161,15 +192,24 @@ export class RuleRuntime {
       const clear = rule.clear === null ? !raise : this.test('clear', key, () => rule.clear!(ctx))
       transitions = this.machine(key).evaluate(raise, clear, at)
     }
-    this.memory.set(key, { values, device, tags })
-    const scope = this.scope(key, values, device, tags, ctx)
-    this.actions.onResult(scope, key, pointTime, this.now)
+    if (mem) {
+      mem.values = values
+      mem.device = device
+      mem.tags = tags
+    } else this.memory.set(key, { values, device, tags })
+    if (this.actions.hasResultActions)
+      this.actions.onResult(this.scope(key, values, device, tags, ctx), key, pointTime, this.now)
     this.publish(key, transitions, this.now)
   }
 
   private heard(key: string, event: Event, now: number): void {
     this.lastSeen.set(key, now)
-    this.memory.set(key, { values: { lastSeen: now }, device: event.device, tags: event.tags })
+    const mem = this.memory.get(key)
+    if (mem) {
+      mem.values = { lastSeen: now }
+      mem.device = event.device
+      mem.tags = event.tags
+    } else this.memory.set(key, { values: { lastSeen: now }, device: event.device, tags: event.tags })
     const machine = this.machines.get(key)
     if (machine && machine.state !== 'ok') this.publish(key, machine.evaluate(false, true, now), now)
   }
@@ -239,8 +279,7 @@ export class RuleRuntime {
     tags: Record<string, string>,
     ctx: Record<string, unknown> | null,
   ): Scope {
-    return {
-      ...values,
+    const scope: Scope = {
       values,
       data: ctx?.data ?? values,
       rule: this.rule.id,
@@ -251,6 +290,9 @@ export class RuleRuntime {
       window: ctx?.window,
       time: ctx?.time,
     }
+    // Values at the top level for `{{mean}}`; built-in names win over a data field of the same name.
+    for (const k in values) if (!(k in scope)) scope[k] = values[k]
+    return scope
   }
 
   private onLate(event: Event, key: string, watermark: number): void {

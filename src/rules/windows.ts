@@ -156,7 +156,12 @@ export class AlignedWindower extends TimedWindower<PaneState> {
     for (let start = Math.floor(t / everyMs) * everyMs; start > t - sizeMs; start -= everyMs) {
       const end = start + sizeMs
       if (end <= state.watermark) continue // that window already closed
-      let pane = state.panes.find((p) => p.start === start)
+      let pane: Pane | undefined
+      for (const p of state.panes)
+        if (p.start === start) {
+          pane = p
+          break
+        }
       if (!pane) {
         pane = newPane(this.plan, start, end, event)
         state.panes.push(pane)
@@ -168,7 +173,9 @@ export class AlignedWindower extends TimedWindower<PaneState> {
   }
 
   protected closeUpTo(key: string, state: PaneState, watermark: number): void {
-    if (!state.panes.some((p) => p.end <= watermark)) return
+    let due = false
+    for (const p of state.panes) if (p.end <= watermark) due = true
+    if (!due) return
     const closing = state.panes.filter((p) => p.end <= watermark).sort((a, b) => a.end - b.end)
     state.panes = state.panes.filter((p) => p.end > watermark)
     for (const pane of closing) this.out.emit(result(key, pane))
@@ -240,23 +247,31 @@ export class SessionWindower extends TimedWindower<SessionState> {
   }
 }
 
-interface Entry {
-  t: number
-  inputs: readonly unknown[]
-}
-
 interface SlidingState extends KeyClock {
-  entries: Entry[]
+  /** Event times and aggregate inputs, in time order, from `head` on (the front is dropped in bulk). */
+  times: number[]
+  inputs: (readonly unknown[])[]
+  head: number
 }
 
 /** Look-back per event: each event emits the aggregates of the key's events in (t - size, t]. */
 export class SlidingWindower extends TimedWindower<SlidingState> {
+  /** One set of accumulators, reset for every event: a sliding step allocates nothing else. */
+  private readonly accs: Accumulator[]
+
+  constructor(plan: WindowPlan, out: WindowOutput) {
+    super(plan, out)
+    this.accs = plan.aggregates.map(createAccumulator)
+  }
+
   protected newState(): SlidingState {
     return {
       maxTime: Number.NEGATIVE_INFINITY,
       lastArrival: 0,
       watermark: Number.NEGATIVE_INFINITY,
-      entries: [],
+      times: [],
+      inputs: [],
+      head: 0,
     }
   }
 
@@ -271,30 +286,44 @@ export class SlidingWindower extends TimedWindower<SlidingState> {
       this.out.late(event, key, state.watermark)
       return
     }
-    const entries = state.entries
-    // Keep entries in time order; out-of-order (within lateness) events are rare, so a backward scan.
-    let i = entries.length
-    while (i > 0 && (entries[i - 1] as Entry).t > t) i--
-    entries.splice(i, 0, { t, inputs })
-    const from = t - this.plan.sizeMs
-    const accs = this.plan.aggregates.map(createAccumulator)
-    let count = 0
-    let start = t
-    for (const e of entries) {
-      if (e.t <= from || e.t > t) continue
-      count++
-      if (e.t < start) start = e.t
-      for (let a = 0; a < accs.length; a++) (accs[a] as Accumulator).add(e.inputs[a], e.t)
+    const { times } = state
+    // Keep time order; out-of-order (within lateness) events are rare, so a backward scan.
+    let i = times.length
+    while (i > state.head && (times[i - 1] as number) > t) i--
+    if (i === times.length) {
+      times.push(t)
+      state.inputs.push(inputs)
+    } else {
+      times.splice(i, 0, t)
+      state.inputs.splice(i, 0, inputs)
     }
-    this.out.emit({ key, start: from, end: t, count, values: accs.map((a) => a.result()), last: event })
+    const from = t - this.plan.sizeMs
+    const accs = this.accs
+    for (const a of accs) a.reset()
+    let count = 0
+    for (let j = state.head; j < times.length; j++) {
+      const et = times[j] as number
+      if (et <= from || et > t) continue
+      count++
+      const row = state.inputs[j] as readonly unknown[]
+      for (let a = 0; a < accs.length; a++) (accs[a] as Accumulator).add(row[a], et)
+    }
+    const values: unknown[] = []
+    for (let a = 0; a < accs.length; a++) values.push((accs[a] as Accumulator).result())
+    this.out.emit({ key, start: from, end: t, count, values, last: event })
   }
 
   protected closeUpTo(_key: string, state: SlidingState, watermark: number): void {
     // Entries older than the oldest look-back a still-accepted event could need.
     const keepFrom = watermark - this.plan.sizeMs
-    let drop = 0
-    while (drop < state.entries.length && (state.entries[drop] as Entry).t <= keepFrom) drop++
-    if (drop) state.entries.splice(0, drop)
+    const { times } = state
+    while (state.head < times.length && (times[state.head] as number) <= keepFrom) state.head++
+    // Compact once the dropped front outgrows what is kept (amortised O(1) per event).
+    if (state.head > 32 && state.head * 2 > times.length) {
+      times.splice(0, state.head)
+      state.inputs.splice(0, state.head)
+      state.head = 0
+    }
   }
 
   openWindows(): number {
