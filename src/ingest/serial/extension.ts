@@ -1,3 +1,4 @@
+import type { Event } from '../../core/event.js'
 import type { Extension, GatewayContext } from '../../extension.js'
 import type { Sample } from '../../observability/metrics-source.js'
 import { checkSerialPorts, portLabel } from './check.js'
@@ -44,18 +45,22 @@ export function serialExtension(
       ports.forEach((config, i) => {
         const type = ctx.catalog.types.get(config.type)
         if (bad.has(i) || !type) return
-        sources.push(
-          new SerialSource(config, {
-            type,
-            normalizer: ctx.normalizer,
-            deadLetters: ctx.deadLetters,
-            emit: (event) => ctx.emit(event),
-            logger: log,
-            bindDevice: (device, source, learned) =>
-              learned ? router.learn(device, source) : router.bindFixed(device, source),
-            listPorts: options.listPorts,
-          }),
-        )
+        const deps = {
+          type,
+          normalizer: ctx.normalizer,
+          deadLetters: ctx.deadLetters,
+          emit: (event: Event) => ctx.emit(event),
+          logger: log,
+          bindDevice: (device: string, source: SerialSource, learned: boolean) =>
+            learned ? router.learn(device, source) : router.bindFixed(device, source),
+          listPorts: options.listPorts,
+        }
+        // One entry that cannot be built (a bug, an input the checks missed) must not stop the others.
+        try {
+          sources.push(new SerialSource(config, deps))
+        } catch (err) {
+          log.error({ port: portLabel(config), err: (err as Error).message }, `serial[${i}] left out`)
+        }
       })
       ctx.services.set('serial', {
         stats: () => extension.stats(),

@@ -10,7 +10,7 @@ export interface SerialPortStats {
   frames: number
   /** Frames that became events. */
   events: number
-  /** Frames and bytes that did not, by kind: oversize, bad_length, decode, checksum, no_match, columns, unsupported, device_id, schema. */
+  /** Frames and bytes that did not, by kind: oversize, bad_length, decode, checksum, no_match, columns, unsupported, device_id, schema (internal: a bug, never expected). */
   errors: Record<string, number>
   /** Well-formed frames the codec was told to skip (NMEA sentences outside `only`). */
   ignored: number

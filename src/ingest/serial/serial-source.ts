@@ -89,7 +89,14 @@ export class SerialSource {
   private newFramer(): void {
     this.dropFramer()
     this.framer = createFramer(this.config.framing, {
-      frame: (payload) => this.onFrame(payload),
+      frame: (payload) => {
+        // Frames also come from parser timers (timeout framing), outside onBytes: nothing may escape.
+        try {
+          this.onFrame(payload)
+        } catch (err) {
+          this.reject('internal', payload, `frame handling failed: ${(err as Error).message}`)
+        }
+      },
       discard: (kind: FramingErrorKind, raw, message) => this.reject(kind, raw, message),
     })
   }
