@@ -1,7 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { startInfluxStub } from './helpers/influx-stub.js'
-import { makeOutbox, sleep, tempDir, waitFor } from './helpers/make-outbox.js'
+import { makeOutbox, removeTempDirs, sleep, tempDir, waitFor } from './helpers/make-outbox.js'
 import { ManualClock } from './helpers/manual-clock.js'
+
+afterAll(removeTempDirs)
 
 let cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {

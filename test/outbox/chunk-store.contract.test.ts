@@ -1,8 +1,10 @@
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import type { ChunkStore } from '../../src/store/chunk-store.js'
 import { LmdbChunkStore } from '../../src/store/lmdb-chunk-store.js'
 import { MemoryChunkStore } from '../../src/store/memory-chunk-store.js'
-import { tempDir } from './helpers/make-outbox.js'
+import { removeTempDirs, tempDir } from './helpers/make-outbox.js'
+
+afterAll(removeTempDirs)
 
 /** One contract, every ChunkStore implementation. */
 const implementations: [string, () => ChunkStore][] = [

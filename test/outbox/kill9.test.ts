@@ -1,14 +1,16 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, inject, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
 import { InfluxHttpClient } from '../../src/sinks/influx/http-client.js'
 import { freePort } from '../helpers/free-port.js'
 import { uniqueDatabase } from '../helpers/gateway.js'
 import { startInfluxd } from '../helpers/influxd.js'
 import { connectClient } from '../helpers/mqtt.js'
 import { steadyLoad } from './helpers/load.js'
-import { sleep, tempDir } from './helpers/make-outbox.js'
+import { removeTempDirs, sleep, tempDir } from './helpers/make-outbox.js'
+
+afterAll(removeTempDirs)
 
 let cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {

@@ -1,7 +1,9 @@
-import { afterEach, describe, expect, inject, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
 import { uniqueDatabase } from '../helpers/gateway.js'
 import { startInfluxStub } from './helpers/influx-stub.js'
-import { makeOutbox, tempDir } from './helpers/make-outbox.js'
+import { makeOutbox, removeTempDirs, tempDir } from './helpers/make-outbox.js'
+
+afterAll(removeTempDirs)
 
 let cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {

@@ -1,8 +1,10 @@
-import { afterEach, describe, expect, inject, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
 import { LmdbChunkStore } from '../../src/store/lmdb-chunk-store.js'
 import { freePort } from '../helpers/free-port.js'
 import { uniqueDatabase } from '../helpers/gateway.js'
-import { makeOutbox, tempDir, waitFor } from './helpers/make-outbox.js'
+import { makeOutbox, removeTempDirs, tempDir, waitFor } from './helpers/make-outbox.js'
+
+afterAll(removeTempDirs)
 
 let cleanup: (() => Promise<void>)[] = []
 afterEach(async () => {

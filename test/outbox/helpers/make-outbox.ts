@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { DeadLetter } from '../../../src/core/dead-letter.js'
@@ -22,8 +22,17 @@ export const defaultOutboxOptions: OutboxOptions = {
   authRetryMs: 60_000,
 }
 
+const created: string[] = []
+
+/** A fresh temp folder; removeTempDirs() (in each file's afterAll) deletes them all. */
 export function tempDir(prefix = 'tidegate-outbox-'): string {
-  return mkdtempSync(join(tmpdir(), prefix))
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  created.push(dir)
+  return dir
+}
+
+export function removeTempDirs(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true })
 }
 
 /** An OutboxSink wired as the gateway wires it, with dead letters collected in an array. */
