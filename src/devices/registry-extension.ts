@@ -42,7 +42,12 @@ export function registryPath(ctx: Pick<GatewayContext, 'config' | 'path'>): {
 export function registryExtension(ctx: GatewayContext, clock: Clock = systemClock): Extension {
   const cfg = ctx.config.devices
   const counters = newHygieneCounters()
-  let registry = new DeviceRegistry([], { allowUnknown: cfg.allowUnknown, unregisteredListSize: 0 })
+  // Empty until start() reads the file; reloads replace its entries in place.
+  const registry = new DeviceRegistry([], {
+    allowUnknown: cfg.allowUnknown,
+    unregisteredListSize: cfg.unregisteredListSize,
+    now: () => clock.now(),
+  })
   const defaultOfflineAfter = cfg.offlineAfter === undefined ? undefined : toMs(cfg.offlineAfter)
   const tracker = new AvailabilityTracker({
     maxDevices: cfg.maxTracked,
@@ -117,11 +122,7 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
       // A bad entry is reported and left out; the good ones are in force.
       for (const e of loaded.errors)
         ctx.logger.error({ file: e.file, line: e.line }, `registry: ${formatFileError(e)}`)
-      registry = new DeviceRegistry(loaded.entries, {
-        allowUnknown: cfg.allowUnknown,
-        unregisteredListSize: cfg.unregisteredListSize,
-        now: () => clock.now(),
-      })
+      registry.replace(loaded.entries)
       unwatch = watchFile(
         where.file,
         () => reload(where),
