@@ -95,6 +95,7 @@ export class OutboxSink implements PointSink {
     const left = await this.store.open()
     this.open = true
     this.queue.restore(left)
+    this.enforceBound() // maxBytes may have been lowered since the last run
     if (left.lines > 0)
       this.logger.info(
         { points: left.lines, bytes: left.bytes },
