@@ -16,7 +16,7 @@ export function statsOf<T>(services: Services, key: string): T | null {
   }
 }
 
-/** A method of a service, bound, or null. */
+/** The service object registered under a key (to read its methods and fields), or null. */
 export function serviceOf<T extends object>(services: Services, key: string): T | null {
   const svc = services.get(key)
   return svc && typeof svc === 'object' ? (svc as T) : null
