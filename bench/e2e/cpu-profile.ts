@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 interface ProfileNode {
@@ -44,6 +44,7 @@ function area(url: string, name: string): string {
  * tsx loader runs in its own thread, and the gateway's main thread is the one with the most work).
  */
 export function summariseProfile(dir: string, top = 15): ProfileSummary | undefined {
+  if (!existsSync(dir)) return undefined
   const summaries = readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
     .map((f) => summariseFile(join(dir, f), top))

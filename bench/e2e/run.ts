@@ -242,10 +242,23 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tidegate-bench-'))
   log(`influxd ${influxd.url} (pid ${influxd.pid}); work dir ${dir}`)
   let profile: BenchReport['profile']
+  // Each phase may fail on its own (a wedged gateway, a missing profile); the report keeps the rest.
+  const phase = async (name: string, f: () => Promise<void>) => {
+    try {
+      await f()
+    } catch (err) {
+      notes.push(`${name} failed: ${(err as Error).message.split('\n')[0]}`)
+      log(`${name} failed: ${(err as Error).message}`)
+    }
+  }
   try {
-    await gatewaySteps(influxd.url, dir)
-    if (!args['skip-aedes']) await aedesSteps()
-    if (!args['skip-profile']) profile = await profileStep(influxd.url, dir, Math.max(...rates))
+    await phase('gateway steps', () => gatewaySteps(influxd.url, dir))
+    if (!args['skip-aedes']) await phase('bare Aedes steps', aedesSteps)
+    if (!args['skip-profile'])
+      await phase('CPU profile', async () => {
+        profile = await profileStep(influxd.url, dir, Math.max(...rates))
+        if (!profile) notes.push('CPU profile: the gateway wrote none (it did not exit normally)')
+      })
   } finally {
     await influxd.stop()
   }

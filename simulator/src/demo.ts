@@ -4,6 +4,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import mqtt from 'mqtt'
+import { startWiredSensor, type WiredSensor } from '../serial/index.js'
 import { loadScenarioFile } from './scenario.js'
 import { Simulator } from './simulator.js'
 
@@ -37,10 +38,21 @@ function portOpen(port: number): Promise<boolean> {
   })
 }
 
-async function startGateway(influxUrl: string): Promise<ChildProcess> {
+/** A wired (serial, socat pty) climate sensor in the north zone, when socat is installed. */
+async function startWired(temperature: () => number): Promise<WiredSensor | undefined> {
+  try {
+    return await startWiredSensor({ device: 'north-wired-1', zone: 'north', intervalMs: 2000, temperature })
+  } catch (err) {
+    say(`no wired sensor (${(err as Error).message.split('\n')[0]}); install socat to see one`)
+    return undefined
+  }
+}
+
+async function startGateway(influxUrl: string, extraEnv: Record<string, string>): Promise<ChildProcess> {
   if (await portOpen(MQTT_PORT)) throw new Error(`port ${MQTT_PORT} is taken; set DEMO_MQTT_PORT=<free port>`)
   const env = {
     ...process.env,
+    ...extraEnv,
     TIDEGATE_INFLUX__URL: influxUrl,
     TIDEGATE_MQTT__LISTENERS__0__HOST: '127.0.0.1',
     TIDEGATE_MQTT__LISTENERS__0__PORT: String(MQTT_PORT),
@@ -75,8 +87,16 @@ async function main(): Promise<void> {
     influxUrl = influxd.url
     stopInflux = () => influxd.stop()
   }
-  const gateway = await startGateway(influxUrl)
   const url = `mqtt://127.0.0.1:${MQTT_PORT}`
+  // Constructed now (it only assigns), started once the gateway listens.
+  const sim = new Simulator({
+    url,
+    scenario: loadScenarioFile('simulator/scenarios/greenhouse.yaml'),
+    log: (l) => say(`sim   ${l}`),
+  })
+  // The wired sensor reads the same simulated north zone as the MQTT sensors.
+  const wired = await startWired(() => 24 + sim.world.offsets('north', Date.now()).temperature)
+  const gateway = await startGateway(influxUrl, wired?.env ?? {})
   say(
     `gateway up: mqtt ${url}, http http://127.0.0.1:${HTTP_PORT}, InfluxDB ${influxUrl} (database tidegate)`,
   )
@@ -97,11 +117,6 @@ async function main(): Promise<void> {
   })
   await watcher.subscribeAsync(['devices/+/telemetry', 'alerts/#', 'devices/+/acks'], { qos: 0 })
 
-  const sim = new Simulator({
-    url,
-    scenario: loadScenarioFile('simulator/scenarios/greenhouse.yaml'),
-    log: (l) => say(`sim   ${l}`),
-  })
   sim.onCommand((c) => say(`CMD   ${c.device} ${c.name} ${c.payload.toString()}`))
   await sim.start()
   say(
@@ -133,6 +148,7 @@ async function main(): Promise<void> {
     process.kill(gateway.pid, 'SIGTERM')
     await exited
   }
+  await wired?.stop()
   await stopInflux?.()
   say('demo stopped')
 }
