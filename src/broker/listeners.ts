@@ -141,7 +141,13 @@ export class Listeners {
     wss.on('connection', (ws, req) => {
       const address = req.socket.remoteAddress ?? ''
       const stream = createWebSocketStream(ws)
-      stream.on('error', () => stream.destroy())
+      stream.on('error', (err: Error & { code?: string }) => {
+        // ws enforces maxPayload itself and closes with 1009 before the guard sees the bytes.
+        // Counted only if the guard has not already refused this client from the packet's header.
+        if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH' && !stream.destroyed)
+          this.refusals.refuse('packet_too_large', { address, listener: 'ws', detail: err.message })
+        stream.destroy()
+      })
       this.admit(stream, { address, listener: 'ws', loopback: isLoopback(address) })
     })
     return http

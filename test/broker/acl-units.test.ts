@@ -1,9 +1,13 @@
+import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { Acl } from '../../src/broker/acl.js'
 import { readFixedHeader } from '../../src/broker/guarded-connection.js'
+import { isLoopback } from '../../src/broker/listeners.js'
 import { hashPassword, parseHash, verifyPassword } from '../../src/broker/passwords.js'
+import { Refusals } from '../../src/broker/refusals.js'
 import { TokenBucket } from '../../src/broker/token-bucket.js'
 import { filterCoveredBy, topicMatches } from '../../src/broker/topic-match.js'
+import { createLogger } from '../../src/observability/logger.js'
 
 describe('topic matching', () => {
   it.each([
@@ -112,5 +116,39 @@ describe('fixed header', () => {
     })
     expect(readFixedHeader(Buffer.from([0x30, 0x80]))).toBe('incomplete')
     expect(readFixedHeader(Buffer.from([0x30, 0x80, 0x80, 0x80, 0x80, 0x01]))).toBe('malformed')
+  })
+})
+
+describe('refusals', () => {
+  it('are all counted but logged at most N times per reason per minute', () => {
+    const lines: string[] = []
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(chunk.toString())
+        cb()
+      },
+    })
+    const refusals = new Refusals(createLogger('warn', false, { destination }), 5)
+    for (let i = 0; i < 50; i++) refusals.refuse('acl_publish', { clientId: `c${i}` })
+    refusals.refuse('auth_failed', { username: 'x' })
+    expect(refusals.count('acl_publish')).toBe(50)
+    expect(refusals.count('auth_failed')).toBe(1)
+    expect(lines.filter((l) => l.includes('acl_publish'))).toHaveLength(5)
+    expect(lines.filter((l) => l.includes('auth_failed'))).toHaveLength(1)
+  })
+})
+
+describe('loopback', () => {
+  it.each([
+    ['127.0.0.1', true],
+    ['127.9.9.9', true],
+    ['::1', true],
+    ['::ffff:127.0.0.1', true],
+    ['10.0.0.5', false],
+    ['::ffff:192.168.1.2', false],
+    ['fe80::1', false],
+    ['', false],
+  ])('%s is loopback: %s', (address, expected) => {
+    expect(isLoopback(address)).toBe(expected)
   })
 })

@@ -197,12 +197,29 @@ describe('WebSocket listener', () => {
     expect(alerts.messages[0]?.topic).toBe('alerts/high-temp/dev-1')
     expect(JSON.parse(alerts.messages[0]?.payload.toString() ?? '{}')).toEqual({ state: 'firing' })
   })
+
+  it('an oversize packet over WebSocket closes that client only (counted); another keeps receiving', async () => {
+    const { wsUrl, gateway: gw } = await startWsGateway({ maxPacketBytes: 4096 })
+    const watcher = await connectClient(wsUrl, { clientId: 'watcher' })
+    cleanup.push(() => watcher.endAsync())
+    const alerts = await collect(watcher, 'alerts/#')
+    const big = await connectClient(wsUrl, { clientId: 'big' })
+    cleanup.push(() => big.end(true))
+    const closed = new Promise<void>((resolve) => big.once('close', () => resolve()))
+    big.publish('devices/big/telemetry', Buffer.alloc(10_000, 0x20))
+    await closed
+    expect(gw.broker.refusals.count('packet_too_large')).toBe(1)
+    await gw.broker.publish('alerts/after', '{}')
+    await alerts.next(1)
+    expect(watcher.connected).toBe(true)
+  })
 })
 
-/** Anonymous loopback allowed (the default) with an operator-like role that reads alerts. */
-async function startWsGateway() {
+/** TCP and WebSocket listeners; anonymous loopback clients allowed (the default). */
+async function startWsGateway(mqtt: Record<string, unknown> = {}) {
   const g = await startTestGateway({
     mqtt: {
+      ...mqtt,
       listeners: [
         { host: '127.0.0.1', port: 0 },
         { type: 'ws', host: '127.0.0.1', port: 0 },
