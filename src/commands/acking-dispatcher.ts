@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { CommandDispatcher, CommandRequest, CommandSendResult } from '../core/command.js'
 import type { Clock } from '../devices/availability-clock.js'
+import { parseAck } from './ack.js'
 import { type CommandCatalog, type CompiledCommand, paramErrors } from './command-catalog.js'
 import type { CommandOutcome, CommandStatus } from './command-outcome.js'
 
@@ -16,11 +17,12 @@ export interface CommandMessage {
   attempt: number
 }
 
-/** How a command reaches a device: MQTT by default; a serial port may register its own per type. */
+/**
+ * How a command reaches a device: a QoS 1 publish on its command topic. Serial-bound devices need
+ * nothing else: the serial command router listens on the same topics inside the broker and acks.
+ */
 export interface CommandTransport {
   deliver(device: string, message: CommandMessage): void
-  /** Overrides MQTT availability for devices this transport serves (e.g. the serial port is open). */
-  isOnline?(device: string): boolean
 }
 
 export interface DispatcherPolicy {
@@ -71,7 +73,6 @@ export class AckingCommandDispatcher implements CommandDispatcher {
   private readonly pendingPerDevice = new Map<string, number>()
   private readonly queued = new Map<string, Queued[]>()
   private readonly lastAccepted = new Map<string, number>()
-  private readonly transports = new Map<string, CommandTransport>()
   private stopped = false
   readonly counters = { unmatchedAcks: 0, invalidAcks: 0 }
   /** Steps reported so far, by status (refused, queued, sent, acked, failed, timeout, expired). */
@@ -81,11 +82,6 @@ export class AckingCommandDispatcher implements CommandDispatcher {
     private readonly deps: DispatcherDeps,
     private readonly policy: DispatcherPolicy,
   ) {}
-
-  /** A feature (serial actuation) takes over delivery for every device of a type. */
-  registerTransport(type: string, transport: CommandTransport): void {
-    this.transports.set(type, transport)
-  }
 
   /** For /metrics (the observability feature exports any service with metricSamples()). */
   metricSamples() {
@@ -140,7 +136,7 @@ export class AckingCommandDispatcher implements CommandDispatcher {
       return refuse(
         `minimum interval: the last command to ${request.device} was ${now - last} ms ago (devices.commands.minInterval ${this.policy.minIntervalMs} ms)`,
       )
-    if (!this.online(request.device, type)) {
+    if (!this.deps.isOnline(request.device)) {
       if (this.policy.offline === 'refuse')
         return refuse(`device ${request.device} is offline (devices.commands.offline: refuse)`)
       this.enqueue(request.device, type, command, message)
@@ -154,15 +150,8 @@ export class AckingCommandDispatcher implements CommandDispatcher {
 
   /** An ack from `devices/<device>/acks`. Unknown ids (late, foreign, already answered) are counted. */
   acknowledge(device: string, payload: unknown): void {
-    const ack = payload as {
-      id?: unknown
-      status?: unknown
-      message?: unknown
-      error?: unknown
-      data?: unknown
-    } | null
-    const status = ack && typeof ack === 'object' ? ACK_STATUS.get(ack.status) : undefined
-    if (!ack || typeof ack.id !== 'string' || status === undefined) {
+    const ack = parseAck(payload)
+    if (!ack) {
       this.counters.invalidAcks++
       return
     }
@@ -175,8 +164,8 @@ export class AckingCommandDispatcher implements CommandDispatcher {
     this.finish(tracked)
     const extra: Partial<CommandOutcome> = { latencyMs: this.deps.clock.now() - tracked.firstSentAt }
     if (ack.data !== undefined) extra.data = ack.data
-    if (status === 'failed') extra.reason = errorText(ack)
-    this.report(device, tracked.type, tracked.message, status, extra)
+    if (ack.reason !== undefined) extra.reason = ack.reason
+    this.report(device, tracked.type, tracked.message, ack.status, extra)
   }
 
   /** The device came online: queued commands go out in the order they were accepted. */
@@ -195,12 +184,6 @@ export class AckingCommandDispatcher implements CommandDispatcher {
     this.stopped = true
     for (const t of this.pending.values()) this.deps.clock.clearTimeout(t.timer)
     for (const q of this.queued.values()) for (const c of q) this.deps.clock.clearTimeout(c.timer)
-  }
-
-  private online(device: string, type: string): boolean {
-    const transport = this.transports.get(type)
-    if (transport?.isOnline) return transport.isOnline(device)
-    return this.deps.isOnline(device)
   }
 
   private enqueue(device: string, type: string, command: CompiledCommand, message: CommandMessage): void {
@@ -239,10 +222,9 @@ export class AckingCommandDispatcher implements CommandDispatcher {
     const { message, command } = tracked
     message.attempt++
     message.at = this.deps.clock.now()
-    const transport = this.transports.get(tracked.type) ?? this.deps.mqtt
     tracked.timer = this.deps.clock.setTimeout(() => this.timedOut(device, tracked), command.timeoutMs)
     this.report(device, tracked.type, message, 'sent')
-    transport.deliver(device, { ...message })
+    this.deps.mqtt.deliver(device, { ...message })
   }
 
   private timedOut(device: string, tracked: Tracked): void {
@@ -290,22 +272,4 @@ export class AckingCommandDispatcher implements CommandDispatcher {
     this.outcomes.set(status, (this.outcomes.get(status) ?? 0) + 1)
     this.deps.onOutcome(outcome)
   }
-}
-
-/**
- * Ack statuses: `ok`/`error` from devices; `sent`/`failed` from the serial command router, which acks
- * once the bytes are written to the port (the serial device itself has no ack channel).
- */
-const ACK_STATUS = new Map<unknown, 'acked' | 'failed'>([
-  ['ok', 'acked'],
-  ['sent', 'acked'],
-  ['error', 'failed'],
-  ['failed', 'failed'],
-])
-
-/** The device's explanation of a failed command: `message` (documented) or `error` (common in firmware). */
-function errorText(ack: { message?: unknown; error?: unknown }): string {
-  if (typeof ack.message === 'string') return ack.message
-  if (typeof ack.error === 'string') return ack.error
-  return 'device reported an error'
 }
