@@ -67,6 +67,37 @@ describe('PUBLISH / SUBSCRIBE checks (raw socket)', () => {
     })
   }
 
+  /** A hand-built SUBSCRIBE: fixed-header flags, packet id and one raw filter with its QoS byte. */
+  const rawSubscribe = (flags: number, id: number, filter: Buffer, qos = 0) => {
+    const body = Buffer.concat([
+      Buffer.from([id >> 8, id & 0xff, filter.length >> 8, filter.length & 0xff]),
+      filter,
+      Buffer.from([qos]),
+    ])
+    return Buffer.concat([Buffer.from([0x80 | flags, body.length]), body])
+  }
+  const badSubscribes: [string, Buffer, string][] = [
+    ['fixed-header flags 0000 [MQTT-3.8.1-1]', rawSubscribe(0, 1, Buffer.from('a/b')), 'malformed'],
+    ['packet id 0', rawSubscribe(2, 0, Buffer.from('a/b')), 'packet_id_zero'],
+    ['U+0000 in the filter', rawSubscribe(2, 1, Buffer.from('a/\u0000')), 'topic_invalid'],
+    ['requested QoS 3 [MQTT-3.8.3-4]', rawSubscribe(2, 1, Buffer.from('a/b'), 3), 'malformed'],
+    [
+      'too many filter levels',
+      rawSubscribe(2, 1, Buffer.from(Array(40).fill('+').join('/'))),
+      'topic_levels',
+    ],
+  ]
+  for (const [name, packet, reason] of badSubscribes) {
+    it(`SUBSCRIBE with ${name} → disconnect without SUBACK, counted as ${reason}`, async () => {
+      const { open, broker } = await setup()
+      const raw = await open()
+      raw.send(packet)
+      await raw.waitClosed()
+      expect(raw.received.length).toBe(0)
+      expect(broker.refusals.count(reason as never)).toBe(1)
+    })
+  }
+
   it('a valid publish after the checks still flows, and __proto__ is an ordinary id and topic', async () => {
     const { open, seen } = await setup()
     const raw = await open('__proto__')
