@@ -182,6 +182,9 @@ actions:
     const acks = await collect(client, 'devices/fan-1/acks')
     // The fan reports once, so the registry has seen it and knows it is online.
     await fan.write('on=false rpm=0\n')
+    const fanStats = () => (gateway.context.services.get('serial') as SerialService).stats()[1]!
+    // Ports are read independently: wait until the fan's report is in before the sensor overheats.
+    await until(() => fanStats().events === 1, 'the fan has reported')
     await sensor.write('temperature=24.5\n')
     await sensor.write('temperature=35.5\n')
     expect(await fan.nextLine(8000)).toBe('FAN true SPEED=80')
