@@ -22,6 +22,8 @@ import { watchFile } from './registry-watch.js'
 /** A device subscribing to its own command topic is ready for queued commands. */
 const COMMAND_SUBSCRIPTION_RE = /^devices\/([^/+#]+)\/commands\/(?:#|\+|[^/]+)$/
 const QUEUE_FLUSH_GRACE_MS = 2000
+export const UNREGISTERED_TOPIC = 'tidegate/devices/unregistered'
+const UNREGISTERED_PUBLISH_MS = 1000
 
 /** Where the registry file is: `devices.registry`, else `<catalog>/registry.yaml`. */
 export function registryPath(ctx: Pick<GatewayContext, 'config' | 'path'>): {
@@ -47,7 +49,22 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
     allowUnknown: cfg.allowUnknown,
     unregisteredListSize: cfg.unregisteredListSize,
     now: () => clock.now(),
+    onNewUnregistered: () => publishUnregisteredSoon(),
   })
+  // The unregistered list, retained, at most once a second however many newcomers arrive.
+  let unregisteredTimer: unknown = null
+  const publishUnregisteredSoon = () => {
+    if (unregisteredTimer !== null) return
+    unregisteredTimer = clock.setTimeout(() => {
+      unregisteredTimer = null
+      if (ctx.broker.instance.closed) return
+      ctx.broker
+        .publish(UNREGISTERED_TOPIC, JSON.stringify(registry.unregistered()), { qos: 1, retain: true })
+        .catch((err: unknown) =>
+          ctx.logger.warn({ err: (err as Error).message }, 'unregistered list publish failed'),
+        )
+    }, UNREGISTERED_PUBLISH_MS)
+  }
   const defaultOfflineAfter = cfg.offlineAfter === undefined ? undefined : toMs(cfg.offlineAfter)
   const tracker = new AvailabilityTracker({
     maxDevices: cfg.maxTracked,
@@ -220,6 +237,7 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
       if (onPublish) ctx.broker.instance.off('publish', onPublish)
       ctx.broker.instance.off('subscribe', onSubscribe)
       tracker.stop()
+      if (unregisteredTimer !== null) clock.clearTimeout(unregisteredTimer)
       dispatcher.stop()
     },
   }

@@ -15,9 +15,11 @@ export interface UnregisteredDevice {
 
 export interface RegistryOptions {
   allowUnknown: boolean
-  /** Bound of the seen-but-unregistered list: the least recently seen is forgotten first. */
+  /** Bound of the seen-but-unregistered list: when full, the first seen is forgotten first. */
   unregisteredListSize: number
   now?: () => number
+  /** Called when a device joins the unregistered list (not on its later messages). */
+  onNewUnregistered?: (device: UnregisteredDevice) => void
 }
 
 /** What other features may read through `ctx.services.get('registry')`. */
@@ -102,7 +104,7 @@ export class DeviceRegistry implements RegistryView {
       const oldest = this.seen.keys().next().value
       if (oldest !== undefined) this.seen.delete(oldest)
     }
-    this.seen.set(device, {
+    const entry: UnregisteredDevice = {
       id: device,
       type,
       topic,
@@ -110,6 +112,8 @@ export class DeviceRegistry implements RegistryView {
       lastSeen: t,
       messages: 1,
       accepted: this.options.allowUnknown,
-    })
+    }
+    this.seen.set(device, entry)
+    this.options.onNewUnregistered?.(entry)
   }
 }

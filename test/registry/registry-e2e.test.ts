@@ -70,6 +70,14 @@ describe('device registry through the real broker', () => {
       unregistered: { id: string }[]
     }
     expect(body.unregistered.map((u) => u.id)).toEqual(['intruder'])
+    // ... and the retained topic, for MQTT-only operators.
+    const late = await connectClient(mqttUrl)
+    cleanup.push(() => late.endAsync())
+    const list = await collect(late, 'tidegate/devices/unregistered')
+    await list.next(1, 3000)
+    expect(JSON.parse(list.messages[0]?.payload.toString() ?? '[]')).toEqual([
+      expect.objectContaining({ id: 'intruder', accepted: false }),
+    ])
   })
 
   it('duplicates (same seq, e.g. QoS 1 redelivery) are dropped, counted and dead-lettered', async () => {
