@@ -112,6 +112,17 @@ describe('CONNECT checks (raw socket)', () => {
     expect(second.closed).toBe(false)
   })
 
+  it('keepalive 0 is refused when keepaliveMin is set', async () => {
+    const { open, broker } = await setup({ keepaliveMin: 10 })
+    const raw = await open()
+    raw.send(connectPacket({ keepalive: 0 }))
+    await raw.waitClosed()
+    expect(raw.received).toEqual(Buffer.from([0x20, 0x02, 0x00, 0x02]))
+    const ok = await open()
+    expect(await ok.handshake({ keepalive: 10 })).toEqual(Buffer.from([0x20, 0x02, 0x00, 0x00]))
+    expect(broker.refusals.count('keepalive')).toBe(1)
+  })
+
   it('failed authentication never publishes the will', async () => {
     const { url, open, broker } = await setup({
       auth: {

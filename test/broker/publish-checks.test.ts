@@ -166,6 +166,18 @@ describe('PUBLISH / SUBSCRIBE checks (raw socket)', () => {
     expect(retained.messages).toEqual([])
   })
 
+  it('with onExceed: disconnect a client over the publish rate is disconnected (counted)', async () => {
+    const { open, broker, seen } = await setup({
+      publishRate: { perSecond: 1, burst: 2, onExceed: 'disconnect' },
+    })
+    const raw = await open()
+    for (let id = 1; id <= 5; id++) raw.send(rawPublish(Buffer.from('fast/x'), Buffer.from(`${id}`), 0))
+    await raw.waitClosed()
+    expect(broker.refusals.count('rate_limited')).toBeGreaterThanOrEqual(1)
+    await sleep(50)
+    expect(seen.messages.map((m) => m.payload.toString())).toEqual(['1', '2'])
+  })
+
   it('publishing to $SYS/# is denied (disconnect, counted)', async () => {
     const { open, broker } = await setup()
     const raw = await open()
