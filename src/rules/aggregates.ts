@@ -59,6 +59,11 @@ export interface Accumulator {
   result(): unknown
   /** Back to empty, so a sliding window can reuse it for every event instead of allocating. */
   reset(): void
+  /**
+   * Folds in another accumulator of the same call that covers LATER events (hopping windows are
+   * merged from their slices in time order).
+   */
+  merge(other: Accumulator): void
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
@@ -71,6 +76,9 @@ class Count implements Accumulator {
   }
   add(v: unknown) {
     if (this.everyEvent || (v !== null && v !== undefined)) this.n++
+  }
+  merge(o: Count) {
+    this.n += o.n
   }
   result() {
     return this.n
@@ -90,6 +98,10 @@ class Sum implements Accumulator {
     this.s += v
     this.n++
   }
+  merge(o: Sum) {
+    this.s += o.s
+    this.n += o.n
+  }
   result() {
     if (this.mean) return this.n ? this.s / this.n : null
     return this.s
@@ -105,6 +117,9 @@ class Extreme implements Accumulator {
   add(v: unknown) {
     if (!isNum(v)) return
     if (this.v === null || (this.max ? v > this.v : v < this.v)) this.v = v
+  }
+  merge(o: Extreme) {
+    if (o.v !== null) this.add(o.v)
   }
   result() {
     return this.v
@@ -123,6 +138,9 @@ class Edge implements Accumulator {
     if (v === undefined || v === null) return
     if (this.last || !this.seen) this.v = v
     this.seen = true
+  }
+  merge(o: Edge) {
+    if (o.seen) this.add(o.v)
   }
   result() {
     return this.v
@@ -146,6 +164,14 @@ class StdDev implements Accumulator {
     this.mean += d / this.n
     this.m2 += d * (v - this.mean)
   }
+  merge(o: StdDev) {
+    if (o.n === 0) return
+    const n = this.n + o.n
+    const d = o.mean - this.mean
+    this.m2 += o.m2 + (d * d * this.n * o.n) / n
+    this.mean += (d * o.n) / n
+    this.n = n
+  }
   result() {
     return this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : null
   }
@@ -160,6 +186,9 @@ class Percentile implements Accumulator {
   }
   add(v: unknown) {
     if (isNum(v)) this.values.push(v)
+  }
+  merge(o: Percentile) {
+    for (const v of o.values) this.values.push(v)
   }
   result() {
     const n = this.values.length
@@ -196,6 +225,16 @@ class Change implements Accumulator {
     this.lastT = t
     this.n++
   }
+  merge(o: Change) {
+    if (o.n === 0) return
+    if (this.n === 0) {
+      this.firstV = o.firstV
+      this.firstT = o.firstT
+    }
+    this.lastV = o.lastV
+    this.lastT = o.lastT
+    this.n += o.n
+  }
   result() {
     if (this.n < 2) return null
     const delta = this.lastV - this.firstV
@@ -213,6 +252,9 @@ class Distinct implements Accumulator {
   add(v: unknown) {
     if (v === undefined || v === null) return
     this.seen.add(typeof v === 'object' ? JSON.stringify(v) : v)
+  }
+  merge(o: Distinct) {
+    for (const v of o.seen) this.seen.add(v)
   }
   result() {
     return this.seen.size

@@ -20,7 +20,7 @@ import {
 import type { AggregateInput, CompiledAction, CompiledRule, ValueReader } from './plan.js'
 import { type ActionSpec, type RuleFile, RuleFileSchema, type Trigger } from './schema.js'
 import { compileTemplate, templateErrorsIn } from './templates.js'
-import type { WindowPlan } from './windows.js'
+import type { WindowPlan } from './window-factory.js'
 
 const validateRuleFile = createOperatorFileAjv().compile(RuleFileSchema)
 
@@ -229,6 +229,13 @@ function checkShape(def: RuleFile, p: Problems): void {
     need('every')
     if (w.every !== undefined && w.size !== undefined && toMs(w.every) > toMs(w.size))
       p.add(['window', 'every'], '"every" must not exceed "size"')
+    else if (
+      w.every !== undefined &&
+      w.size !== undefined &&
+      toMs(w.every) > 0 &&
+      toMs(w.size) % toMs(w.every) !== 0
+    )
+      p.add(['window', 'every'], '"size" must be a multiple of "every"')
   }
   if (w.every !== undefined && w.kind !== 'hopping')
     p.add(['window', 'every'], 'only hopping windows have "every"')

@@ -4,7 +4,7 @@ import type { AlertTiming } from './alert-machine.js'
 import type { ChangeScope, CompiledExpression } from './expressions.js'
 import type { RuleFile, Trigger } from './schema.js'
 import type { Template } from './templates.js'
-import type { WindowPlan } from './windows.js'
+import type { WindowPlan } from './window-factory.js'
 
 /**
  * A checked rule, ready to run: expressions compiled, templates parsed, durations in ms.

@@ -4,7 +4,7 @@ import { AlertMachine, type Transition } from './alert-machine.js'
 import type { AlertTransition, RuleEffects } from './effects.js'
 import type { CompiledRule } from './plan.js'
 import type { Scope } from './templates.js'
-import { createWindower, type Windower, type WindowResult } from './windows.js'
+import { createWindower, type Windower, type WindowResult } from './window-factory.js'
 
 export interface RuleStats {
   matched: number

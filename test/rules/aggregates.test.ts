@@ -55,4 +55,34 @@ describe('aggregates', () => {
   ])('rejects %s', (text, message) => {
     expect(parseAggregateCall(text)).toMatch(message)
   })
+
+  it.each([
+    'count()',
+    'sum(x)',
+    'avg(x)',
+    'min(x)',
+    'max(x)',
+    'first(x)',
+    'last(x)',
+    'stddev(x)',
+    'percentile(x, 90)',
+    'rate(x)',
+    'delta(x)',
+    'distinct(x)',
+  ])('%s: merging slices in time order equals one pass (hopping windows)', (text) => {
+    const call = parseAggregateCall(text) as AggregateCall
+    const values = [3, 7, 7, 1, null, 12, 5, 9, 2]
+    const whole = createAccumulator(call)
+    const parts = [createAccumulator(call), createAccumulator(call), createAccumulator(call)]
+    values.forEach((v, i) => {
+      whole.add(v, i * 1000)
+      ;(parts[Math.floor(i / 3)] as ReturnType<typeof createAccumulator>).add(v, i * 1000)
+    })
+    const merged = createAccumulator(call)
+    for (const p of parts) merged.merge(p)
+    const a = merged.result()
+    const b = whole.result()
+    if (typeof a === 'number' && typeof b === 'number') expect(a).toBeCloseTo(b, 9)
+    else expect(a).toEqual(b)
+  })
 })

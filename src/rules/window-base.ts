@@ -1,0 +1,137 @@
+import type { Event } from '../core/event.js'
+import { type Accumulator, type AggregateCall, createAccumulator } from './aggregates.js'
+
+/**
+ * Keyed window operators: the shared types and the watermark bookkeeping (one file per kind:
+ * window-aligned.ts, window-session.ts, window-sliding.ts, window-count.ts; window-factory.ts picks).
+ * Each takes per-event aggregate inputs and emits closed windows. Time is the event time (`time: event`) or the arrival time (`time: processing`), both passed in;
+ * nothing here reads a clock, so the same code runs live, in replay and on virtual time in tests.
+ *
+ * Event time: each key has its own watermark = newest event time - lateness. A window closes when the
+ * watermark passes its end; an event whose windows have all closed is late. While a key is silent its
+ * watermark keeps moving with the processing clock (tick), so a silent device's last window still closes.
+ */
+
+export interface WindowResult {
+  key: string
+  start: number
+  end: number
+  /** Events in the window. */
+  count: number
+  /** One result per aggregate, in the rule's order. */
+  values: unknown[]
+  /** The newest event of the window: its device and tags describe the result. */
+  last: Event
+}
+
+export interface WindowOutput {
+  emit(result: WindowResult): void
+  late(event: Event, key: string, watermark: number): void
+}
+
+export interface WindowPlan {
+  kind: 'tumbling' | 'hopping' | 'sliding' | 'session' | 'count'
+  eventTime: boolean
+  sizeMs: number
+  everyMs: number
+  gapMs: number
+  latenessMs: number
+  /** count windows: events per window. */
+  count: number
+  /** count windows: close a partial window after this silence (0: never). */
+  timeoutMs: number
+  aggregates: readonly AggregateCall[]
+}
+
+export interface Windower {
+  /** `time` is the event's event time; `now` the processing time. */
+  add(key: string, time: number, now: number, inputs: readonly unknown[], event: Event): void
+  tick(now: number): void
+  /** Open windows, for tests and stats. */
+  openWindows(): number
+}
+
+export interface Pane {
+  start: number
+  end: number
+  count: number
+  accs: Accumulator[]
+  last: Event
+}
+
+export interface KeyClock {
+  maxTime: number
+  lastArrival: number
+  watermark: number
+}
+
+export function newPane(plan: WindowPlan, start: number, end: number, event: Event): Pane {
+  return { start, end, count: 0, accs: plan.aggregates.map(createAccumulator), last: event }
+}
+
+export function addToPane(pane: Pane, time: number, inputs: readonly unknown[], event: Event): void {
+  pane.count++
+  pane.last = event
+  for (let i = 0; i < pane.accs.length; i++) (pane.accs[i] as Accumulator).add(inputs[i], time)
+}
+
+export function paneResult(key: string, pane: Pane): WindowResult {
+  return {
+    key,
+    start: pane.start,
+    end: pane.end,
+    count: pane.count,
+    values: pane.accs.map((a) => a.result()),
+    last: pane.last,
+  }
+}
+
+/** Watermark bookkeeping shared by the time-based windows. */
+export abstract class TimedWindower<S extends KeyClock> implements Windower {
+  protected readonly keys = new Map<string, S>()
+
+  constructor(
+    protected readonly plan: WindowPlan,
+    protected readonly out: WindowOutput,
+  ) {}
+
+  protected abstract newState(): S
+  protected abstract place(
+    key: string,
+    state: S,
+    time: number,
+    inputs: readonly unknown[],
+    event: Event,
+  ): void
+  protected abstract closeUpTo(key: string, state: S, watermark: number): void
+  abstract openWindows(): number
+
+  add(key: string, time: number, now: number, inputs: readonly unknown[], event: Event): void {
+    const t = this.plan.eventTime ? time : now
+    let state = this.keys.get(key)
+    if (!state) {
+      state = this.newState()
+      this.keys.set(key, state)
+    }
+    state.lastArrival = now
+    this.place(key, state, t, inputs, event)
+    if (t > state.maxTime) state.maxTime = t
+    this.advance(key, state, this.plan.eventTime ? state.maxTime - this.plan.latenessMs : now)
+  }
+
+  tick(now: number): void {
+    for (const [key, state] of this.keys) {
+      // Event time: assume the device's clock runs on while it is silent.
+      const wm = this.plan.eventTime
+        ? state.maxTime + Math.max(0, now - state.lastArrival) - this.plan.latenessMs
+        : now
+      this.advance(key, state, wm)
+    }
+  }
+
+  private advance(key: string, state: S, watermark: number): void {
+    if (watermark <= state.watermark) return
+    state.watermark = watermark
+    this.closeUpTo(key, state, watermark)
+  }
+}
