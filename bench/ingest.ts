@@ -17,7 +17,16 @@
  * Results are also written as JSON to bench/results/ingest-<time>.json.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -51,6 +60,8 @@ const repo = resolve(import.meta.dirname, '..')
 const resultsDir = join(repo, 'bench/results')
 const CLK_TCK = 100 // USER_HZ on Linux
 const profileDir = join(resultsDir, `ingest-profile-${Date.now()}`)
+/** The gateway's own log (warnings and errors) of the last run. */
+const gatewayLog = join(resultsDir, 'ingest-gateway.log')
 
 /** CPU seconds (user + system) of a process, from /proc/<pid>/stat. */
 function cpuSeconds(pid: number): number {
@@ -97,7 +108,7 @@ async function startGateway(influxUrl: string, dir: string) {
   const child = spawn(
     process.execPath,
     [...nodeArgs, join(repo, 'src/cli/main.ts'), 'run', '--config', config],
-    { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] },
+    { cwd: dir, stdio: ['ignore', openSync(gatewayLog, 'w'), 'inherit'] },
   )
   const until = Date.now() + 30_000
   for (;;) {
@@ -171,6 +182,10 @@ async function main(): Promise<void> {
     const pubs = startPublishers(gw.port, baseTime)
     const published = () => pubs.reduce((n, p) => n + p.published, 0)
     const startedAt = Date.now()
+    // CPU over the whole run (publish until the last point is confirmed): per-message cost, which
+    // holds up on a busy machine where the wall-clock rate does not.
+    const runCpu0 = cpuSeconds(gw.child.pid)
+    const runIcpu0 = cpuSeconds(influxd.pid)
     let peakRss = 0
     const rssTimer = setInterval(() => {
       peakRss = Math.max(peakRss, rssMiB(gw.child.pid))
@@ -206,6 +221,9 @@ async function main(): Promise<void> {
       await sleep(100)
     }
     const drainedAt = Date.now()
+    const runCpu = cpuSeconds(gw.child.pid) - runCpu0
+    const runIcpu = cpuSeconds(influxd.pid) - runIcpu0
+    const loadAverage = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
     clearInterval(rssTimer)
 
     const result = {
@@ -234,9 +252,16 @@ async function main(): Promise<void> {
       },
       gateway: {
         cpuCores: Number(((cpu1 - cpu0) / ((t1 - t0) / 1000)).toFixed(2)),
+        cpuMicrosPerMessage: confirmed ? Number(((runCpu * 1e6) / confirmed).toFixed(1)) : null,
+        messagesPerCpuSecond: runCpu ? Math.round(confirmed / runCpu) : null,
         peakRssMiB: Math.round(peakRss),
       },
-      influxd: { cpuCores: Number(((icpu1 - icpu0) / ((t1 - t0) / 1000)).toFixed(2)) },
+      influxd: {
+        cpuCores: Number(((icpu1 - icpu0) / ((t1 - t0) / 1000)).toFixed(2)),
+        cpuMicrosPerPoint: confirmed ? Number(((runIcpu * 1e6) / confirmed).toFixed(1)) : null,
+      },
+      /** 1, 5, 15 minute load average at the end: figures from a shared machine need it. */
+      loadAverage,
     }
     const file = join(resultsDir, `ingest-${result.date.replace(/[:.]/g, '-')}.json`)
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`)
@@ -245,8 +270,9 @@ async function main(): Promise<void> {
       `\nsustained: ${result.confirmedPerS} points/s confirmed in InfluxDB (published ${result.publishedPerS}/s) ` +
         `over ${result.measuredWindowS}s, QoS ${qos}, ${devices} devices on ${connections} connections; ` +
         `end to end ${result.endToEnd.perS}/s, lost ${result.endToEnd.lost}; ` +
-        `gateway ${result.gateway.cpuCores} cores, peak RSS ${result.gateway.peakRssMiB} MiB; ` +
-        `influxd ${result.influxd.cpuCores} cores\nresult: ${file}\n`,
+        `gateway ${result.gateway.cpuCores} cores, peak RSS ${result.gateway.peakRssMiB} MiB, ` +
+        `${result.gateway.cpuMicrosPerMessage} µs CPU/message (${result.gateway.messagesPerCpuSecond} msg per CPU-second); ` +
+        `influxd ${result.influxd.cpuCores} cores, ${result.influxd.cpuMicrosPerPoint} µs CPU/point; load ${loadAverage}\nresult: ${file}\n`,
     )
   } finally {
     if (gateway?.child.exitCode === null) {
