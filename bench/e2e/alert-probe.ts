@@ -41,8 +41,9 @@ export class AlertProbe {
 
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
-    await this.client?.endAsync()
+    const client = this.client
     this.client = null
+    await client?.endAsync(true)
   }
 
   /** Percentiles of the latencies seen so far (ms); undefined without samples. */

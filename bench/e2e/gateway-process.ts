@@ -5,6 +5,8 @@ import { connect } from 'node:net'
 export interface ChildServer {
   pid: number
   child: ChildProcess
+  /** Exit code or signal, and the first line of the error on stderr, once it exited. */
+  exitReason(): string
   stop(): Promise<void>
 }
 
@@ -54,6 +56,10 @@ export async function startChild(
   return {
     pid,
     child,
+    exitReason() {
+      const firstError = /^\w*Error: .*$/m.exec(stderr)?.[0] ?? stderr.trim().split('\n').at(-1) ?? ''
+      return `${child.exitCode ?? child.signalCode}: ${firstError}`
+    },
     async stop() {
       stopping = true
       if (child.exitCode !== null) return

@@ -79,11 +79,17 @@ async function countPoints(
   }
 }
 
-async function gatewaySteps(influxUrl: string, dir: string): Promise<void> {
+/** One QoS series on a fresh gateway: rates ascending until the gateway fails (then it is restarted for the next series). */
+async function gatewaySeries(influxUrl: string, dir: string, qos: 0 | 1): Promise<void> {
   const mqttPort = await freePort()
   const httpPort = await freePort()
-  const config = writeBenchConfig(dir, { mqttPort, httpPort, influxUrl, database: 'bench' })
-  // --report-on-signal: a wedged gateway gets SIGUSR2 and leaves a diagnostic report for the notes.
+  const config = writeBenchConfig(join(dir, `qos${qos}`), {
+    mqttPort,
+    httpPort,
+    influxUrl,
+    database: 'bench',
+  })
+  // --report-on-signal: a wedged gateway gets SIGUSR2 and may leave a diagnostic report.
   const reportDir = join(args.out, 'diagnostics')
   const gateway = await startChild(['src/cli/main.ts', 'run', '--config', config], mqttPort, [
     '--report-on-signal',
@@ -92,13 +98,22 @@ async function gatewaySteps(influxUrl: string, dir: string): Promise<void> {
   const url = `mqtt://127.0.0.1:${mqttPort}`
   const metricsUrl = `http://127.0.0.1:${httpPort}/metrics`
   const influx = new InfluxHttpClient({ url: influxUrl, database: 'bench', timeoutMs: 30_000 })
+  const failed = async (rate: number, why: string) => {
+    if (gateway.child.exitCode === null) {
+      process.kill(gateway.pid, 'SIGUSR2')
+      await new Promise((r) => setTimeout(r, 3000))
+    }
+    const note = `QoS ${qos} at ${rate} msg/s: ${why}; higher rates of this series skipped (stderr tail above the report; node report, if written: ${reportDir})`
+    notes.push(note)
+    log(note)
+  }
   try {
-    for (const qos of qosList) {
-      for (const rate of rates) {
+    for (const rate of rates) {
+      const sampler = new ProcSampler(gateway.pid)
+      const probe = new AlertProbe(url, nextSeqBase())
+      try {
         log(`gateway QoS ${qos} at ${rate} msg/s ...`)
         const before = await scrape(metricsUrl) // also starts a fresh event-loop-delay window
-        const sampler = new ProcSampler(gateway.pid)
-        const probe = new AlertProbe(url, nextSeqBase())
         await probe.start()
         sampler.start()
         const t0 = Date.now()
@@ -133,18 +148,18 @@ async function gatewaySteps(influxUrl: string, dir: string): Promise<void> {
           durationS: res.elapsedMs / 1000,
         }
         steps.push(step)
-        if (!(await answers(`http://127.0.0.1:${httpPort}/healthz`))) {
-          process.kill(gateway.pid, 'SIGUSR2')
-          await new Promise((r) => setTimeout(r, 3000))
-          const note = `gateway stopped answering /healthz after the QoS ${qos} ${rate} msg/s step; remaining gateway steps skipped (node report, if it could be written: ${reportDir})`
-          notes.push(note)
-          log(note)
-          return
-        }
+        if (gateway.child.exitCode !== null)
+          return await failed(rate, `the gateway exited (${gateway.exitReason()})`)
+        if (!(await answers(`http://127.0.0.1:${httpPort}/healthz`)))
+          return await failed(rate, 'the gateway stopped answering /healthz (event loop wedged)')
         log(
           `  sent ${res.sent} (${Math.round(res.rate)}/s), points ${points}, loss ${(loss * 100).toFixed(2)} %, ` +
             `alert p99 ${step.alertLatencyMs?.p99.toFixed(1) ?? '–'} ms, CPU ${proc.cpu.toFixed(2)}, RSS ${proc.rssPeakMB.toFixed(0)} MB`,
         )
+      } catch (err) {
+        sampler.stop()
+        await probe.stop().catch(() => undefined)
+        return await failed(rate, `step failed: ${(err as Error).message.split('\n')[0]}`)
       }
     }
   } finally {
@@ -252,11 +267,14 @@ async function main(): Promise<void> {
     }
   }
   try {
-    await phase('gateway steps', () => gatewaySteps(influxd.url, dir))
+    for (const qos of qosList)
+      await phase(`gateway QoS ${qos} series`, () => gatewaySeries(influxd.url, dir, qos))
     if (!args['skip-aedes']) await phase('bare Aedes steps', aedesSteps)
     if (!args['skip-profile'])
       await phase('CPU profile', async () => {
-        profile = await profileStep(influxd.url, dir, Math.max(...rates))
+        // Profiled at the highest rate the gateway sustained (a collapsing gateway writes no profile).
+        const rate = highest('gateway', 0, true)?.offered ?? Math.min(...rates)
+        profile = await profileStep(influxd.url, dir, rate)
         if (!profile) notes.push('CPU profile: the gateway wrote none (it did not exit normally)')
       })
   } finally {
