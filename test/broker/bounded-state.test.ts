@@ -1,7 +1,7 @@
 import mqtt from 'mqtt'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connectClient } from '../helpers/mqtt.js'
-import { sleep, startBroker } from './raw-client.js'
+import { bytes, RawClient, sleep, startBroker } from './raw-client.js'
 
 let cleanup: (() => Promise<unknown> | unknown)[] = []
 afterEach(async () => {
@@ -9,19 +9,17 @@ afterEach(async () => {
   cleanup = []
 })
 
-async function connack(url: string, options: mqtt.IClientOptions): Promise<number> {
-  const client = mqtt.connect(url, { reconnectPeriod: 0, ...options })
+/** Raw CONNECT (then DISCONNECT when accepted); returns the CONNACK return code byte. */
+async function connack(port: number, options: { clientId: string; clean: boolean }): Promise<number> {
+  const raw = await RawClient.open(port)
   try {
-    return await new Promise<number>((resolve, reject) => {
-      client.once('connect', () => resolve(0))
-      client.once('error', (err) => {
-        const code = (err as { code?: number }).code
-        if (typeof code === 'number') resolve(code)
-        else reject(err)
-      })
-    })
+    const reply = await raw.handshake(options)
+    expect(reply.subarray(0, 3)).toEqual(Buffer.from([0x20, 0x02, 0x00]))
+    if (reply[3] === 0) raw.send(bytes({ cmd: 'disconnect' }))
+    await raw.waitClosed()
+    return reply[3] ?? -1
   } finally {
-    await client.endAsync()
+    raw.close()
   }
 }
 
@@ -40,16 +38,16 @@ async function retainedSeen(url: string): Promise<string[]> {
 describe('bounded broker state', () => {
   it('clients cycling persistent client ids hit the session cap (CONNACK 3); expired sessions free it', async () => {
     let clock = 1_000_000
-    const { url, broker } = await startBroker({ maxSessions: 5, sessionExpiry: '1h' }, {}, () => clock)
+    const { port, broker } = await startBroker({ maxSessions: 5, sessionExpiry: '1h' }, {}, () => clock)
     cleanup.push(() => broker.stop())
-    for (let i = 0; i < 5; i++) expect(await connack(url, { clientId: `p-${i}`, clean: false })).toBe(0)
+    for (let i = 0; i < 5; i++) expect(await connack(port, { clientId: `p-${i}`, clean: false })).toBe(0)
     // An existing session may come back; a new one is refused.
-    expect(await connack(url, { clientId: 'p-0', clean: false })).toBe(0)
-    expect(await connack(url, { clientId: 'p-new', clean: false })).toBe(3)
+    expect(await connack(port, { clientId: 'p-0', clean: false })).toBe(0)
+    expect(await connack(port, { clientId: 'p-new', clean: false })).toBe(3)
     expect(broker.refusals.count('session_cap')).toBe(1)
     expect(broker.stats.sessions).toBe(5)
     // Clean sessions are not capped.
-    expect(await connack(url, { clientId: 'c-1', clean: true })).toBe(0)
+    expect(await connack(port, { clientId: 'c-1', clean: true })).toBe(0)
     clock += 59 * 60_000
     await broker.sweepState()
     expect(broker.refusals.count('session_expired')).toBe(0)
@@ -57,7 +55,7 @@ describe('bounded broker state', () => {
     await broker.sweepState()
     expect(broker.refusals.count('session_expired')).toBe(5)
     expect(broker.stats.sessions).toBe(0)
-    expect(await connack(url, { clientId: 'p-new', clean: false })).toBe(0)
+    expect(await connack(port, { clientId: 'p-new', clean: false })).toBe(0)
   })
 
   it('retained topics are capped (counted) and expire', async () => {
