@@ -177,6 +177,21 @@ class StdDev implements Accumulator {
   }
 }
 
+/** In place; insertion sort for the short arrays of typical windows (no comparator calls). */
+function sortNumbers(a: number[]): number[] {
+  if (a.length > 32) return a.sort((x, y) => x - y)
+  for (let i = 1; i < a.length; i++) {
+    const v = a[i] as number
+    let j = i - 1
+    while (j >= 0 && (a[j] as number) > v) {
+      a[j + 1] = a[j] as number
+      j--
+    }
+    a[j + 1] = v
+  }
+  return a
+}
+
 /** Linear interpolation between the closest ranks (numpy's default). */
 class Percentile implements Accumulator {
   values: number[] = []
@@ -194,7 +209,7 @@ class Percentile implements Accumulator {
     const n = this.values.length
     if (n === 0) return null
     // Sorting in place is fine: result() ends a window (or a sliding step that resets next).
-    const sorted = this.values.sort((a, b) => a - b)
+    const sorted = sortNumbers(this.values)
     const rank = (this.p / 100) * (n - 1)
     const lo = Math.floor(rank)
     const hi = Math.ceil(rank)

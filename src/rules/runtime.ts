@@ -206,12 +206,15 @@ export class RuleRuntime {
     this.lastSeen.set(key, now)
     const mem = this.memory.get(key)
     if (mem) {
-      mem.values = { lastSeen: now }
       mem.device = event.device
       mem.tags = event.tags
     } else this.memory.set(key, { values: { lastSeen: now }, device: event.device, tags: event.tags })
     const machine = this.machines.get(key)
-    if (machine && machine.state !== 'ok') this.publish(key, machine.evaluate(false, true, now), now)
+    if (machine && machine.state !== 'ok') {
+      const values = { lastSeen: now, silentFor: 0 }
+      ;(mem ?? (this.memory.get(key) as KeyMemory)).values = values
+      this.publish(key, machine.evaluate(false, true, now), now)
+    }
   }
 
   private checkSilence(now: number): void {
