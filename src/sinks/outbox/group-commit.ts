@@ -10,6 +10,8 @@ interface OpenChunk {
 interface CommitGroup {
   callbacks: (() => void)[]
   done: boolean
+  lines: number
+  bytes: number
 }
 
 export interface GroupCommitOptions {
@@ -30,10 +32,13 @@ export class GroupCommit {
   private readonly committing: CommitGroup[] = []
   private timer: unknown = null
   private lastCommit: Promise<void> = Promise.resolve()
-  /** Lines and approximate bytes written but not yet committed. */
+  /** Lines and approximate bytes written and not yet in a commit. */
   pendingLines = 0
   pendingBytes = 0
   oldestPendingAt = 0
+  /** Lines and approximate bytes in commits that have not finished yet. */
+  committingLines = 0
+  committingBytes = 0
 
   constructor(
     private readonly options: GroupCommitOptions,
@@ -81,9 +86,16 @@ export class GroupCommit {
     this.open.clear()
     if (this.sealed.length === 0) return this.lastCommit
     const chunks = this.sealed
-    const group: CommitGroup = { callbacks: this.waiting, done: false }
+    const group: CommitGroup = {
+      callbacks: this.waiting,
+      done: false,
+      lines: this.pendingLines,
+      bytes: this.pendingBytes,
+    }
     this.sealed = []
     this.waiting = []
+    this.committingLines += group.lines
+    this.committingBytes += group.bytes
     this.pendingLines = 0
     this.pendingBytes = 0
     this.committing.push(group)
@@ -105,6 +117,8 @@ export class GroupCommit {
   /** Runs callbacks in commit order even if a later commit's promise settles first. */
   private settle(group: CommitGroup): void {
     group.done = true
+    this.committingLines -= group.lines
+    this.committingBytes -= group.bytes
     while (this.committing[0]?.done) {
       const g = this.committing.shift() as CommitGroup
       for (const cb of g.callbacks) cb()

@@ -270,8 +270,8 @@ export class OutboxSink implements PointSink {
     const { totals } = this.queue
     return {
       durable: this.store.durable,
-      pendingPoints: totals.lines + this.committer.pendingLines,
-      pendingBytes: totals.bytes + this.committer.pendingBytes,
+      pendingPoints: totals.lines + this.committer.pendingLines + this.committer.committingLines,
+      pendingBytes: totals.bytes + this.committer.pendingBytes + this.committer.committingBytes,
       oldestPendingAgeMs: this.oldestAge(),
       accepted: this.counters.accepted,
       delivered: this.counters.delivered,
