@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Client, PublishPacket } from 'aedes'
 import { describe, expect, it } from 'vitest'
 import type { DeadLetter } from '../../src/core/dead-letter.js'
@@ -186,5 +189,46 @@ describe('the MQTT ingest hook', () => {
     expect(h.dead).toEqual([
       expect.objectContaining({ reason: 'schema', encoding: 'base64', errors: ['internal error: boom'] }),
     ])
+  })
+})
+
+describe('type options', () => {
+  it('time in epoch seconds, a custom seq field, registry tags merged with payload tags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tidegate-norm-'))
+    try {
+      writeFileSync(
+        join(dir, 'meter.yaml'),
+        [
+          'type: meter',
+          'measurement: m',
+          'topics: ["site/+/{device}/reading"]',
+          'time: { field: t, unit: s }',
+          'seq: { field: n }',
+          'tags: [room]',
+          'schema: { type: object, properties: { t: { type: number }, n: { type: integer }, room: { type: string } } }',
+        ].join('\n'),
+      )
+      const { catalog: c, errors } = loadCatalog(dir)
+      expect(errors).toEqual([])
+      const n = new Normalizer(c, {
+        deviceTopicPrefix: 'site/',
+        enrichTags: (device, type) =>
+          device === 'm1' && type === 'meter' ? { site: 'north', room: 'reg' } : undefined,
+      })
+      const out = n.fromMqtt(
+        'site/a/m1/reading',
+        Buffer.from('{"t":1700000000.25,"n":3,"room":"lab","v":1}'),
+        T,
+      )
+      expect(out?.ok && out.event).toMatchObject({
+        device: 'm1',
+        type: 'meter',
+        time: 1_700_000_000_250,
+        seq: 3,
+        tags: { site: 'north', room: 'lab' },
+      })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
