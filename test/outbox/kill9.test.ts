@@ -81,7 +81,7 @@ log: { level: warn }
 `,
     )
     const first = startGatewayProcess(configFile)
-    const device = await connectWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 20_000)
+    const device = await connectWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 40_000)
     cleanup.push(() => device.endAsync(true))
     device.on('error', () => undefined)
     const load = steadyLoad(device, ['k9'], 2, Date.now() - 60_000)
@@ -101,7 +101,7 @@ log: { level: warn }
     const before = await seqsIn(influx)
     expect(acked.filter((s) => !before.has(s)).length).toBeGreaterThan(0) // the outbox held some
     const second = startGatewayProcess(configFile)
-    const until = Date.now() + 20_000
+    const until = Date.now() + 40_000
     let landed = before
     while (Date.now() < until) {
       landed = await seqsIn(influx)
@@ -110,7 +110,7 @@ log: { level: warn }
     }
     const missing = acked.filter((s) => !landed.has(s))
     expect(missing, second.output()).toEqual([])
-  })
+  }, 90_000)
 })
 
 describe('gateway stopped with SIGTERM', () => {
@@ -130,7 +130,7 @@ log: { level: warn }
 `,
     )
     const gateway = startGatewayProcess(configFile)
-    const device = await connectWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 20_000)
+    const device = await connectWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 40_000)
     cleanup.push(() => device.endAsync(true))
     device.on('error', () => undefined)
     for (let i = 0; i < 50; i++)
@@ -145,5 +145,5 @@ log: { level: warn }
     process.kill(gateway.child.pid as number, 'SIGTERM')
     expect(await exited, gateway.output()).toBe(0)
     expect([...(await seqsIn(influx))].sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i))
-  })
+  }, 90_000)
 })

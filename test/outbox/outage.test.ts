@@ -61,7 +61,7 @@ describe('outbox through an InfluxDB outage (real influxd stopped and started)',
     expect(stats.accepted).toBeGreaterThanOrEqual(sent)
     expect(stats.delivered).toBe(stats.accepted)
     expect(stats.dropped).toEqual({})
-  })
+  }, 60_000)
 
   it('buffer full during an outage: missing points == buffer_full exactly, the newest survive', async () => {
     const influxd = await ownInfluxd()
@@ -97,5 +97,5 @@ describe('outbox through an InfluxDB outage (real influxd stopped and started)',
     expect(stats.delivered + (stats.dropped['buffer_full'] ?? 0)).toBe(stats.accepted)
     // Oldest went first: what landed is the newest run of points (no older point kept over a newer one).
     expect(landed).toEqual(Array.from({ length: landed.length }, (_, i) => sent - landed.length + i))
-  })
+  }, 60_000)
 })
