@@ -3,9 +3,13 @@ import { type Accumulator, createAccumulator } from './aggregates.js'
 import { type KeyClock, TimedWindower, type WindowOutput, type WindowPlan } from './window-base.js'
 
 interface SlidingState extends KeyClock {
-  /** Event times and aggregate inputs, in time order, from `head` on (the front is dropped in bulk). */
+  /** Event times in time order, from `head` on (the front is dropped in bulk). */
   times: number[]
-  inputs: (readonly unknown[])[]
+  /**
+   * The aggregate inputs of entry j at [j*k, j*k + k) (k aggregates): one flat array per key, so the
+   * look-back does not keep an array per event alive (fewer old-generation objects for the GC).
+   */
+  inputs: unknown[]
   head: number
 }
 
@@ -45,12 +49,13 @@ export class SlidingWindower extends TimedWindower<SlidingState> {
     // Keep time order; out-of-order (within lateness) events are rare, so a backward scan.
     let i = times.length
     while (i > state.head && (times[i - 1] as number) > t) i--
+    const k = this.accs.length
     if (i === times.length) {
       times.push(t)
-      state.inputs.push(inputs)
+      for (let a = 0; a < k; a++) state.inputs.push(inputs[a])
     } else {
       times.splice(i, 0, t)
-      state.inputs.splice(i, 0, inputs)
+      state.inputs.splice(i * k, 0, ...inputs)
     }
     const from = t - this.plan.sizeMs
     const accs = this.accs
@@ -60,8 +65,8 @@ export class SlidingWindower extends TimedWindower<SlidingState> {
       const et = times[j] as number
       if (et <= from || et > t) continue
       count++
-      const row = state.inputs[j] as readonly unknown[]
-      for (let a = 0; a < accs.length; a++) (accs[a] as Accumulator).add(row[a], et)
+      const row = j * k
+      for (let a = 0; a < k; a++) (accs[a] as Accumulator).add(state.inputs[row + a], et)
     }
     const values: unknown[] = []
     for (let a = 0; a < accs.length; a++) values.push((accs[a] as Accumulator).result())
@@ -76,7 +81,7 @@ export class SlidingWindower extends TimedWindower<SlidingState> {
     // Compact once the dropped front outgrows what is kept (amortised O(1) per event).
     if (state.head > 32 && state.head * 2 > times.length) {
       times.splice(0, state.head)
-      state.inputs.splice(0, state.head)
+      state.inputs.splice(0, state.head * this.accs.length)
       state.head = 0
     }
   }

@@ -84,6 +84,22 @@ describe('windows on virtual time', () => {
     ])
   })
 
+  it('sliding in event time: an out-of-order event within lateness joins the look-back in time order', () => {
+    const v = virtualEngine([windowRule('{ kind: sliding, size: 10s, time: event, lateness: 5s }')])
+    v.send('a', { t: 1 }, { time: 10_000 })
+    v.send('a', { t: 3 }, { time: 14_000 })
+    v.send('a', { t: 2 }, { time: 12_000 }) // late arrival, inside lateness: sees (2000, 12000]
+    v.send('a', { t: 9 }, { time: 21_000 }) // sees (11000, 21000]: 12000, 14000, 21000
+    v.send('a', { t: 0 }, { time: 15_000 }) // behind the watermark 16000: late
+    expect(points(v).map((p) => [p.time, p.n, p.mean, p.hi])).toEqual([
+      [0, 1, 1, 1],
+      [4000, 2, 2, 3],
+      [2000, 2, 1.5, 2],
+      [11_000, 3, 14 / 3, 9],
+    ])
+    expect(v.deadLetters.map((d) => d.reason)).toEqual(['late'])
+  })
+
   it('session: a gap of silence ends a session; the idle timer closes the last one', () => {
     const v = virtualEngine([windowRule('{ kind: session, gap: 5s }')])
     for (const [t, x] of [
