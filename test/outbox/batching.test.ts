@@ -19,13 +19,19 @@ async function realPause(ms: number): Promise<void> {
 
 const line = (i: number) => `climate,device=d1 temperature=${i} ${1_700_000_000_000 + i}`
 
-describe('outbox batching and request shape (HTTP stub)', () => {
+/** The same delivery runs over both stores: the LMDB outbox and the in-memory buffer. */
+const stores: [string, () => string][] = [
+  ['lmdb', () => tempDir()],
+  ['memory', () => 'memory'],
+]
+
+describe.each(stores)('outbox batching and request shape (HTTP stub, %s store)', (_name, store) => {
   it('sends a batch as soon as batchSize lines are pending, not before', async () => {
     const stub = await startInfluxStub(() => ({ status: 204 }))
     cleanup.push(() => stub.stop())
     const { sink } = makeOutbox({
       target: { url: stub.url },
-      store: tempDir(),
+      store: store(),
       options: { batchSize: 10, flushIntervalMs: 60_000 },
     })
     await sink.start()
@@ -45,14 +51,16 @@ describe('outbox batching and request shape (HTTP stub)', () => {
     const clock = new ManualClock()
     const { sink } = makeOutbox({
       target: { url: stub.url },
-      store: 'memory',
+      store: store(),
       options: { batchSize: 1000, flushIntervalMs: 400, createDatabase: false },
       clock,
     })
     await sink.start()
     cleanup.push(() => sink.close(1000))
     for (let i = 0; i < 3; i++) sink.write(line(i), 'telemetry')
-    await clock.advance(399)
+    await clock.advance(5) // the group commit starts...
+    await new Promise<void>((r) => sink.whenAccepted(r)) // ...and lands (real disk time)
+    await clock.advance(394)
     expect(sink.stats()).toMatchObject({ pendingPoints: 3, oldestPendingAgeMs: 399 })
     await realPause(150) // a request started by now would reach the stub in this (real) time
     expect(stub.writes).toHaveLength(0)
@@ -67,7 +75,7 @@ describe('outbox batching and request shape (HTTP stub)', () => {
     const clock = new ManualClock()
     const { sink } = makeOutbox({
       target: { url: stub.url },
-      store: 'memory',
+      store: store(),
       options: { batchSize: 1, flushIntervalMs: 0, createDatabase: false, retryBaseMs: 100, retryCapMs: 800 },
       clock,
     })
@@ -112,7 +120,7 @@ describe('outbox batching and request shape (HTTP stub)', () => {
         username: 'gw',
         password: 's3cret',
       },
-      store: 'memory',
+      store: store(),
       options: { createDatabase: false },
     })
     await sink.start()
@@ -138,7 +146,7 @@ describe('outbox batching and request shape (HTTP stub)', () => {
     cleanup.push(() => stub.stop())
     const { sink } = makeOutbox({
       target: { url: stub.url, api: 'v2', org: 'acme', bucket: 'edge/raw', token: 'tok-123' },
-      store: 'memory',
+      store: store(),
       options: { createDatabase: true },
     })
     await sink.start()
@@ -166,7 +174,7 @@ describe('outbox batching and request shape (HTTP stub)', () => {
     cleanup.push(() => stub.stop())
     const { sink, deadLetters } = makeOutbox({
       target: { url: stub.url },
-      store: 'memory',
+      store: store(),
       options: { batchSize: 16 },
     })
     await sink.start()
@@ -186,7 +194,7 @@ describe('outbox batching and request shape (HTTP stub)', () => {
     cleanup.push(() => stub.stop())
     const { sink, deadLetters } = makeOutbox({
       target: { url: stub.url },
-      store: tempDir(),
+      store: store(),
       options: { flushIntervalMs: 20 },
     })
     await sink.start()

@@ -12,6 +12,7 @@ interface CommitGroup {
   done: boolean
   lines: number
   bytes: number
+  oldestAt: number
 }
 
 export interface GroupCommitOptions {
@@ -91,6 +92,7 @@ export class GroupCommit {
       done: false,
       lines: this.pendingLines,
       bytes: this.pendingBytes,
+      oldestAt: this.oldestPendingAt,
     }
     this.sealed = []
     this.waiting = []
@@ -123,6 +125,13 @@ export class GroupCommit {
       const g = this.committing.shift() as CommitGroup
       for (const cb of g.callbacks) cb()
     }
+  }
+
+  /** When the oldest line not yet stored was written; null when every line is stored. */
+  oldestUnstoredAt(): number | null {
+    const committing = this.committing.find((g) => !g.done && g.lines > 0)
+    if (committing) return committing.oldestAt
+    return this.pendingLines > 0 ? this.oldestPendingAt : null
   }
 
   stop(): void {

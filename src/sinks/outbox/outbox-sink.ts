@@ -285,7 +285,7 @@ export class OutboxSink implements PointSink {
 
   private oldestAge(): number {
     const stored = this.open ? this.queue.oldestFirstAt() : null
-    const pending = this.committer.pendingLines > 0 ? this.committer.oldestPendingAt : null
+    const pending = this.committer.oldestUnstoredAt()
     const oldest = Math.min(stored ?? Number.POSITIVE_INFINITY, pending ?? Number.POSITIVE_INFINITY)
     return Number.isFinite(oldest) ? Math.max(0, this.clock.now() - oldest) : 0
   }
