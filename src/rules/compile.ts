@@ -3,9 +3,11 @@ import { toMs } from '../core/duration.js'
 import type { Event } from '../core/event.js'
 import type { FileError } from '../core/file-errors.js'
 import { checkAgainstSchema, createOperatorFileAjv } from '../core/schema-check.js'
-import { parseYamlText, type YamlSource } from '../core/yaml-source.js'
-import { mqttFilterMatches, validatePattern } from '../devices/topic-pattern.js'
+import { parseYamlText } from '../core/yaml-source.js'
+import { mqttFilterMatches } from '../devices/topic-pattern.js'
 import { type AggregateCall, parseAggregateCall } from './aggregates.js'
+import { checkShape } from './check-shape.js'
+import { compileAction } from './compile-actions.js'
 import {
   type ChangeScope,
   type CompiledExpression,
@@ -18,37 +20,11 @@ import {
   toPlain,
 } from './expressions.js'
 import type { AggregateInput, CompiledAction, CompiledRule, ValueReader } from './plan.js'
-import { type ActionSpec, type RuleFile, RuleFileSchema, type Trigger } from './schema.js'
-import { compileTemplate, templateErrorsIn } from './templates.js'
+import { type Path, Problems } from './problems.js'
+import { type RuleFile, RuleFileSchema } from './schema.js'
 import type { WindowPlan } from './window-factory.js'
 
 const validateRuleFile = createOperatorFileAjv().compile(RuleFileSchema)
-
-type Path = (string | number)[]
-
-/** Collects located errors for one file; the expression helpers point inside the expression text. */
-class Problems {
-  readonly errors: FileError[] = []
-  private readonly lines: string[]
-
-  constructor(
-    private readonly source: YamlSource,
-    text: string,
-  ) {
-    this.lines = text.split('\n')
-  }
-
-  /** `offset`: a position inside the expression text at `path` (CEL errors). */
-  add(path: Path, message: string, offset?: number): void {
-    let { line, col } = this.source.locate(path)
-    if (offset !== undefined) {
-      // A quoted scalar starts one character before its text.
-      const quote = this.lines[line - 1]?.[col - 1]
-      col += offset + (quote === '"' || quote === "'" ? 1 : 0)
-    }
-    this.errors.push({ file: this.source.file, line, col, path: `/${path.join('/')}`, message })
-  }
-}
 
 /** Parses, validates and compiles one rule file. Every problem is reported, located file:line:col. */
 export function compileRuleText(
@@ -194,128 +170,4 @@ function windowPlan(def: RuleFile, calls: AggregateCall[]): WindowPlan {
     timeoutMs: w.timeout === undefined ? 0 : toMs(w.timeout),
     aggregates: calls,
   }
-}
-
-/** What the schema cannot say: which keys go together. */
-function checkShape(def: RuleFile, p: Problems): void {
-  const w = def.window
-  if (def.kind === 'deadman') {
-    if (def.silence === undefined) p.add([], 'a deadman rule needs "silence"')
-    for (const k of ['window', 'aggregate', 'when', 'clear'] as const)
-      if (def[k] !== undefined) p.add([k], `a deadman rule has no "${k}"`)
-  } else {
-    if (def.silence !== undefined) p.add(['silence'], '"silence" belongs to kind: deadman')
-    if (def.expect !== undefined) p.add(['expect'], '"expect" belongs to kind: deadman')
-    if (w && !def.aggregate) p.add(['window'], 'a window needs an "aggregate" section')
-    if (def.aggregate && !w) p.add(['aggregate'], 'aggregates need a "window"')
-  }
-  const alerting = def.when !== undefined || def.kind === 'deadman'
-  if (!alerting) {
-    for (const k of ['clear', 'repeat'] as const) if (def[k] !== undefined) p.add([k], `"${k}" needs "when"`)
-    if (toMs(def.for) > 0) p.add(['for'], '"for" needs "when"')
-    if (toMs(def.clearFor) > 0) p.add(['clearFor'], '"clearFor" needs "when"')
-  }
-  if (!w) return
-  const need = (key: 'size' | 'every' | 'gap') => {
-    if (w[key] === undefined) p.add(['window'], `a ${w.kind} window needs "${key}"`)
-    else if (toMs(w[key]) <= 0) p.add(['window', key], 'must be more than 0')
-  }
-  if (w.kind === 'count') {
-    if (typeof w.size !== 'number' || w.size < 1)
-      p.add(['window', 'size'], 'a count window needs size: <number of events>')
-  } else if (w.kind === 'session') need('gap')
-  else need('size')
-  if (w.kind === 'hopping') {
-    need('every')
-    if (w.every !== undefined && w.size !== undefined && toMs(w.every) > toMs(w.size))
-      p.add(['window', 'every'], '"every" must not exceed "size"')
-    else if (
-      w.every !== undefined &&
-      w.size !== undefined &&
-      toMs(w.every) > 0 &&
-      toMs(w.size) % toMs(w.every) !== 0
-    )
-      p.add(['window', 'every'], '"size" must be a multiple of "every"')
-  }
-  if (w.every !== undefined && w.kind !== 'hopping')
-    p.add(['window', 'every'], 'only hopping windows have "every"')
-  if (w.gap !== undefined && w.kind !== 'session') p.add(['window', 'gap'], 'only session windows have "gap"')
-  if (w.timeout !== undefined && w.kind !== 'count')
-    p.add(['window', 'timeout'], 'only count windows have "timeout"')
-  if (toMs(w.lateness) > 0 && w.time !== 'event')
-    p.add(['window', 'lateness'], '"lateness" needs time: event')
-}
-
-function triggers(
-  on: Trigger[] | undefined,
-  fallback: Trigger[],
-  alerting: boolean,
-  p: Problems,
-  path: Path,
-) {
-  const set = new Set(on ?? fallback)
-  if (!alerting) for (const t of set) if (t !== 'result') p.add([...path, 'on'], `"${t}" needs "when"`)
-  return set
-}
-
-function compileAction(
-  action: ActionSpec,
-  index: number,
-  def: RuleFile,
-  aggregateNames: string[],
-  p: Problems,
-): CompiledAction | null {
-  const at: Path = ['actions', index]
-  const alerting = def.when !== undefined || def.kind === 'deadman'
-  for (const e of templateErrorsIn(action)) p.add([...at, ...e.path], e.message)
-  if (action.alert) {
-    if (!alerting) p.add([...at, 'alert'], 'an alert action needs "when" (or kind: deadman)')
-    const m = action.alert.message
-    return { kind: 'alert', message: m === undefined ? null : compileTemplate(m), on: new Set() }
-  }
-  if (action.command) {
-    const c = action.command
-    if (c.onClear && !alerting) p.add([...at, 'command', 'onClear'], '"onClear" needs "when"')
-    return {
-      kind: 'command',
-      device: compileTemplate(c.device),
-      name: c.name,
-      params: c.params,
-      on: triggers(c.on, alerting ? ['firing'] : ['result'], alerting, p, [...at, 'command']),
-      onClear: c.onClear ? { name: c.onClear.name ?? c.name, params: c.onClear.params ?? c.params } : null,
-      minIntervalMs: toMs(c.minInterval),
-    }
-  }
-  if (action.write) {
-    const w = action.write
-    if (def.window)
-      w.fields.forEach((f, i) => {
-        if (!aggregateNames.includes(f))
-          p.add([...at, 'write', 'fields', i], `"${f}" is not an aggregate of this rule`)
-      })
-    return {
-      kind: 'write',
-      measurement: w.measurement,
-      fields: w.fields,
-      tags: Object.entries(w.tags).map(
-        ([k, v]) => [k, compileTemplate(v)] as [string, ReturnType<typeof compileTemplate>],
-      ),
-      on: triggers(w.on, ['result'], alerting, p, [...at, 'write']),
-    }
-  }
-  if (action.publish) {
-    const pub = action.publish
-    const topicProblem = validatePattern(pub.topic.replace(/\{\{[^}]*\}\}/g, 'x'))
-    if (topicProblem || /[+#]/.test(pub.topic))
-      p.add([...at, 'publish', 'topic'], 'a publish topic has no wildcards')
-    return {
-      kind: 'publish',
-      topic: compileTemplate(pub.topic),
-      payload: pub.payload,
-      qos: pub.qos,
-      retain: pub.retain,
-      on: triggers(pub.on, alerting ? ['firing', 'resolved'] : ['result'], alerting, p, [...at, 'publish']),
-    }
-  }
-  return null
 }

@@ -1,7 +1,8 @@
 import type { Event } from '../core/event.js'
 import type { RuleEffects } from './effects.js'
 import type { CompiledRule } from './plan.js'
-import { eventContext, RuleRuntime } from './runtime.js'
+import { RuleRuntime } from './runtime.js'
+import { eventContext } from './scopes.js'
 
 export interface RuleEngineOptions {
   effects: RuleEffects

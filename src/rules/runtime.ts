@@ -3,7 +3,7 @@ import { ActionRunner } from './actions.js'
 import { AlertMachine, type Transition } from './alert-machine.js'
 import type { AlertTransition, RuleEffects } from './effects.js'
 import type { CompiledRule } from './plan.js'
-import type { Scope } from './templates.js'
+import { alertMessage, EMPTY, eventContext, resultScope } from './scopes.js'
 import { createWindower, type Windower, type WindowResult } from './window-factory.js'
 
 export interface RuleStats {
@@ -12,23 +12,6 @@ export interface RuleStats {
   late: number
   errors: number
   transitions: number
-}
-
-const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>
-
-/** The CEL variables of an event (EVENT_VARIABLES); `key` and `prev` are set per rule. */
-export function eventContext(event: Event): Record<string, unknown> {
-  return {
-    device: event.device,
-    deviceType: event.type,
-    stream: event.stream,
-    topic: event.topic,
-    time: event.time,
-    data: event.data,
-    tags: event.tags,
-    prev: EMPTY,
-    key: '',
-  }
 }
 
 /** What the rule remembers per key between results: `prev`, and what a transition reports. */
@@ -198,7 +181,7 @@ export class RuleRuntime {
       mem.tags = tags
     } else this.memory.set(key, { values, device, tags })
     if (this.actions.hasResultActions)
-      this.actions.onResult(this.scope(key, values, device, tags, ctx), key, pointTime, this.now)
+      this.actions.onResult(resultScope(this.rule, key, values, device, tags, ctx), key, pointTime, this.now)
     this.publish(key, transitions, this.now)
   }
 
@@ -248,7 +231,7 @@ export class RuleRuntime {
     const tags = mem?.tags ?? {}
     for (const tr of transitions) {
       this.stats.transitions++
-      const scope = this.scope(key, values, device, tags, null)
+      const scope = resultScope(this.rule, key, values, device, tags, null)
       scope.state = tr.state
       const t: AlertTransition = {
         rule: this.rule.id,
@@ -264,38 +247,10 @@ export class RuleRuntime {
         mode: this.rule.mode,
         device,
       }
-      t.message = this.message(scope, t)
+      t.message = alertMessage(this.rule, scope, t)
       scope.message = t.message
       this.actions.onTransition(t, scope, now)
     }
-  }
-
-  private message(scope: Scope, t: AlertTransition): string {
-    for (const a of this.rule.actions) if (a.kind === 'alert' && a.message) return a.message.render(scope)
-    return `${t.rule} ${t.state} for ${t.key}`
-  }
-
-  private scope(
-    key: string,
-    values: Record<string, unknown>,
-    device: string,
-    tags: Record<string, string>,
-    ctx: Record<string, unknown> | null,
-  ): Scope {
-    const scope: Scope = {
-      values,
-      data: ctx?.data ?? values,
-      rule: this.rule.id,
-      key,
-      device,
-      tags,
-      severity: this.rule.severity,
-      window: ctx?.window,
-      time: ctx?.time,
-    }
-    // Values at the top level for `{{mean}}`; built-in names win over a data field of the same name.
-    for (const k in values) if (!(k in scope)) scope[k] = values[k]
-    return scope
   }
 
   private onLate(event: Event, key: string, watermark: number): void {
