@@ -12,6 +12,8 @@ export interface StepResult {
   /** What the broker took in (msg/s): gateway events accepted, or bare Aedes publishes. */
   received: number
   sent: number
+  /** QoS 1: PUBACKs the generator received (within 5 s after the step). */
+  acked?: number
   /** Gateway: points confirmed in InfluxDB for the step's devices and time range. */
   points?: number
   /** Gateway: 1 - points/sent. */
@@ -59,7 +61,7 @@ export function markdown(r: BenchReport): string {
       r.ratioToAedes.qos0 === undefined ? undefined : r.ratioToAedes.qos0 * 100,
     )} %, QoS 1 ${f1(r.ratioToAedes.qos1 === undefined ? undefined : r.ratioToAedes.qos1 * 100)} %.`,
     '',
-    '| target | QoS | offered msg/s | sent msg/s | received msg/s | points / sent | loss | alert p50 / p95 / p99 ms | CPU (cores) | RSS peak MB | loop p99 / max ms | gen CPU |',
+    '| target | QoS | offered msg/s | sent msg/s | received msg/s | points / sent (acked) | loss | alert p50 / p95 / p99 ms | CPU (cores) | RSS peak MB | loop p99 / max ms | gen CPU |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const s of r.steps) {
@@ -69,7 +71,9 @@ export function markdown(r: BenchReport): string {
     const loop = s.eventLoopMs ? `${f1(s.eventLoopMs.p99)} / ${f1(s.eventLoopMs.max)}` : '–'
     lines.push(
       `| ${s.target} | ${s.qos} | ${f0(s.offered)} | ${f0(s.sendRate)} | ${f0(s.received)} | ${
-        s.points === undefined ? '–' : `${f0(s.points)} / ${f0(s.sent)}`
+        s.points === undefined
+          ? '–'
+          : `${f0(s.points)} / ${f0(s.sent)}${s.acked === undefined ? '' : ` (${f0(s.acked)})`}`
       } | ${pct(s.loss)}${s.lossless ? '' : ' ✗'} | ${alert} | ${s.cpu.toFixed(2)} | ${f1(s.rssPeakMB)} | ${loop} | ${s.generatorCpu.toFixed(2)} |`,
     )
   }

@@ -136,6 +136,7 @@ async function gatewaySeries(influxUrl: string, dir: string, qos: 0 | 1): Promis
           sendRate: res.rate,
           received: inDelta > 0 ? (inDelta * 1000) / res.elapsedMs : (points * 1000) / res.elapsedMs,
           sent: res.sent,
+          acked: qos === 1 ? res.acked : undefined,
           points,
           loss,
           lossless: points >= res.sent && res.rate >= rate * 0.95,
