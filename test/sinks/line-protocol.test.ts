@@ -91,6 +91,13 @@ describe('event to point mapping', () => {
       event({ data: { temperature: 1 }, tags: { site: 'b', device: 'spoof', a: 'x' } }),
     )
     expect(line).toBe('climate,a=x,device=dev-1,site=b temperature=1 1700000000123')
+    // Another set of names on the same type gets its own order; the first one is still right.
+    expect(mapper.toLine(event({ data: { temperature: 2 }, tags: { zone: 'z', load: 'fan' } }))).toBe(
+      'climate,device=dev-1,load=fan,zone=z temperature=2 1700000000123',
+    )
+    expect(mapper.toLine(event({ data: { temperature: 3 }, tags: { site: 'c', device: 'x', a: 'y' } }))).toBe(
+      'climate,a=y,device=dev-1,site=c temperature=3 1700000000123',
+    )
   })
 
   it('no writable field, or an unknown type, is no line', () => {

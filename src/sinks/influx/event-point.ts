@@ -58,6 +58,7 @@ const MAX_CACHED_KEYS = 10_000
 export class EventPointMapper {
   private readonly plans = new Map<string, TypePlan>()
   private readonly keys = new Map<string, string>()
+  private readonly tagOrders = new Map<string, readonly string[]>()
 
   constructor(types: ReadonlyMap<string, DeviceType>) {
     for (const type of types.values()) {
@@ -138,10 +139,19 @@ export class EventPointMapper {
       }
       return out
     }
-    for (const name of [...new Set([...Object.keys(tags), 'device'])].sort()) {
+    // Registry tags: devices of a site share their tag names, so the sorted order is cached by them.
+    const keys = Object.keys(tags)
+    const signature = keys.join('\u0000')
+    let order = this.tagOrders.get(signature)
+    if (!order) {
+      order = [...new Set([...keys, 'device'])].filter((t) => t !== 'time').sort()
+      if (this.tagOrders.size >= MAX_CACHED_KEYS) this.tagOrders.clear()
+      this.tagOrders.set(signature, order)
+    }
+    for (let i = 0; i < order.length; i++) {
+      const name = order[i] as string
       const value = name === 'device' ? event.device : tags[name]
-      if (value === undefined || value === '' || name === 'time') continue
-      out += `,${this.key(name)}=${escapeKey(value)}`
+      if (value !== undefined && value !== '') out += `,${this.key(name)}=${escapeKey(value)}`
     }
     return out
   }
