@@ -99,9 +99,10 @@ export async function scrape(url: string): Promise<Map<string, number>> {
   return out
 }
 
-/** Sum of every series of a metric family. */
-export function family(metrics: Map<string, number>, name: string): number | undefined {
+/** Sum of the series of a metric family (those whose labels contain `label`, when given). */
+export function family(metrics: Map<string, number>, name: string, label?: string): number | undefined {
   let sum: number | undefined
-  for (const [k, v] of metrics) if (k === name || k.startsWith(`${name}{`)) sum = (sum ?? 0) + v
+  for (const [k, v] of metrics)
+    if ((k === name || k.startsWith(`${name}{`)) && (!label || k.includes(label))) sum = (sum ?? 0) + v
   return sum
 }

@@ -103,7 +103,7 @@ async function gatewaySeries(influxUrl: string, dir: string, qos: 0 | 1): Promis
       process.kill(gateway.pid, 'SIGUSR2')
       await new Promise((r) => setTimeout(r, 3000))
     }
-    const note = `QoS ${qos} at ${rate} msg/s: ${why}; higher rates of this series skipped (stderr tail above the report; node report, if written: ${reportDir})`
+    const note = `QoS ${qos} at ${rate} msg/s: ${why}; higher rates of this series skipped (the stderr tail is in the bench output; node report, if one could be written: ${reportDir})`
     notes.push(note)
     log(note)
   }
@@ -123,9 +123,11 @@ async function gatewaySeries(influxUrl: string, dir: string, qos: 0 | 1): Promis
         await probe.stop()
         const after = await scrape(metricsUrl)
         const inDelta =
-          (family(after, 'tidegate_messages_in_total') ?? 0) -
-          (family(before, 'tidegate_messages_in_total') ?? 0)
-        const points = await countPoints(influx, t0 - 1000, t1 + 1000, res.sent)
+          (family(after, 'tidegate_messages_in_total', 'stream="telemetry"') ?? 0) -
+          (family(before, 'tidegate_messages_in_total', 'stream="telemetry"') ?? 0)
+        // Workers stamp ts from their clock (this machine's) between t0 and t1: the range is exact, so a
+        // neighbouring step's points never count here.
+        const points = await countPoints(influx, t0, t1 + 1, res.sent)
         const loss = res.sent > 0 ? Math.max(0, 1 - points / res.sent) : 0
         const p99 = after.get('tidegate_event_loop_delay_seconds{quantile="0.99"}')
         const max = after.get('tidegate_event_loop_delay_seconds{quantile="1"}')
