@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { connect } from 'node:net'
 import { createInterface } from 'node:readline'
 import { afterEach, describe, expect, it } from 'vitest'
-import { remainingLength, sleep } from './raw-client.js'
+import { bytes, connectPacket, rawPublish, remainingLength, sleep } from './raw-client.js'
 
 let child: ChildProcess | null = null
 afterEach(() => {
@@ -86,5 +86,48 @@ describe('memory stays flat against oversize and unfinished CONNECTs', () => {
     // repeating it must not add more: nothing is retained per connection.
     expect(afterFirst - before).toBeLessThan(40 * MB)
     expect(afterSecond - afterFirst).toBeLessThan(8 * MB)
+  }, 60_000)
+
+  it('RSS stays flat while clients cycle persistent client ids and fill retained topics (caps 200)', async () => {
+    const { port, ask } = await startChild()
+    const payload = Buffer.alloc(40 * 1024, 0x42)
+    /** One client: a new persistent session with 5 subscriptions and one 40 KiB retained message. */
+    const visit = (round: number, i: number) =>
+      new Promise<void>((resolve) => {
+        const id = `cycle-${round}-${i}`
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(
+            Buffer.concat([
+              connectPacket({ clientId: id, clean: false }),
+              bytes({
+                cmd: 'subscribe',
+                messageId: 1,
+                subscriptions: [0, 1, 2, 3, 4].map((n) => ({ topic: `s/${id}/${n}/#`, qos: 1 })),
+              }),
+              Buffer.concat([rawPublish(Buffer.from(`r/${id}`), payload)]).fill(0x31, 0, 1),
+              bytes({ cmd: 'disconnect' }),
+            ]),
+          )
+        })
+        socket.on('error', () => undefined)
+        // Read (and drop) the CONNACK/SUBACK, or the broker's FIN is never seen and 'close' never comes.
+        socket.resume()
+        socket.on('close', () => resolve())
+      })
+    const round = async (r: number) => {
+      for (let batch = 0; batch < 5; batch++)
+        await Promise.all(Array.from({ length: 100 }, (_, i) => visit(r, batch * 100 + i)))
+      await sleep(100)
+    }
+    // Two rounds fill the caps and warm the allocator; two more must not add anything.
+    await round(0)
+    await round(1)
+    const warm = await ask()
+    for (let r = 2; r <= 3; r++) await round(r)
+    const after = await ask()
+    const mb = (n: number) => `${(n / MB).toFixed(1)} MB`
+    console.log(`rss after 1000 clients ${mb(warm)}, after 2000 ${mb(after)}`)
+    // Uncapped, each round of 500 keeps 500 more sessions and 20 MB more retained payloads.
+    expect(after - warm).toBeLessThan(15 * MB)
   }, 60_000)
 })
