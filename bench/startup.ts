@@ -40,8 +40,12 @@ const RUNS = Number(opts.runs)
 const RATE = Number(opts.rate)
 const SECONDS = Number(opts.seconds)
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+/**
+ * Resident memory in MB: `VmRSS` (everything), or `RssAnon` (heap, buffers: what the process really
+ * holds; the rest is file pages, e.g. the LMDB outbox's memory map, which the kernel can reclaim).
+ */
+function rssMb(pid: number, field: 'VmRSS' | 'RssAnon' = 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
   return m ? Number(m[1]) / 1024 : Number.NaN
 }
 
@@ -203,8 +207,9 @@ async function main(): Promise<void> {
     const pid = g.child.pid as number
     await new Promise((r) => setTimeout(r, 2000))
     const idle = rssMb(pid)
-    console.log(`RSS idle: ${idle.toFixed(1)} MB`)
+    console.log(`RSS idle: ${idle.toFixed(1)} MB (anonymous ${rssMb(pid, 'RssAnon').toFixed(1)} MB)`)
     const samples: number[] = []
+    const anon: number[] = []
     let lastSample = 0
     const cpu0 = cpuSeconds(pid)
     const t0 = performance.now()
@@ -213,6 +218,7 @@ async function main(): Promise<void> {
       if (now - lastSample >= 250) {
         lastSample = now
         samples.push(rssMb(pid))
+        anon.push(rssMb(pid, 'RssAnon'))
       }
     })
     const elapsed = (performance.now() - t0) / 1000
@@ -243,7 +249,8 @@ async function main(): Promise<void> {
     )
     console.log(
       `RSS under load: max ${Math.max(...samples).toFixed(1)} MB, median of 2nd half ${median(tail).toFixed(1)} MB, ` +
-        `end ${rssMb(pid).toFixed(1)} MB; JS heap used at end of load ${heapMb.toFixed(1)} MB; ` +
+        `end ${rssMb(pid).toFixed(1)} MB; anonymous max ${Math.max(...anon).toFixed(1)} MB, median of 2nd half ` +
+        `${median(anon.slice(Math.floor(anon.length / 2))).toFixed(1)} MB; JS heap used at end of load ${heapMb.toFixed(1)} MB; ` +
         `event-loop delay p99 during load ${(lagP99 * 1000).toFixed(1)} ms`,
     )
     await stopGateway(g)
