@@ -2,6 +2,9 @@
  * Start-up time and memory of the built gateway, as an operator would run it.
  *
  *   npm run build && npm run bench:startup            # defaults: 5 starts, 10k msg/s for 20 s
+ *   # as config/tidegate.service runs it:
+ *   npm run build:bundle && MALLOC_ARENA_MAX=2 npm run bench:startup -- --cli dist/src/cli/tidegate.mjs \
+ *     --node-flags=--max-semi-space-size=4
  *   npx tsx bench/startup.ts --runs 5 --rate 10000 --seconds 20 [--influx http://127.0.0.1:8086] [--cli path/main.js]
  *
  * 1. start-to-listening: spawn `node dist/src/cli/main.js run` and time until the MQTT port accepts a
