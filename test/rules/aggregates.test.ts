@@ -4,7 +4,9 @@ import { type AggregateCall, createAccumulator, parseAggregateCall } from '../..
 function fold(text: string, values: unknown[], times = values.map((_, i) => i * 1000)): unknown {
   const call = parseAggregateCall(text) as AggregateCall
   const acc = createAccumulator(call)
-  values.forEach((v, i) => acc.add(call.arg === null ? true : v, times[i] as number))
+  values.forEach((v, i) => {
+    acc.add(call.arg === null ? true : v, times[i] as number)
+  })
   return acc.result()
 }
 
