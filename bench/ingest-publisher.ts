@@ -132,6 +132,9 @@ async function runConnection(index: number, deviceIds: string[]): Promise<void> 
   // QoS 1: wait (bounded) for the last acks so "acked" is final.
   const until = Date.now() + 10_000
   while (options.qos && inflight > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
+  // BENCH_LINGER_MS keeps the connections open that long before DISCONNECT (to tell close-time losses apart).
+  const linger = Number(process.env['BENCH_LINGER_MS'] ?? 0)
+  if (linger > 0) await new Promise((r) => setTimeout(r, linger))
   socket.write(Buffer.from([0xe0, 0])) // DISCONNECT
   socket.end()
 }
