@@ -120,7 +120,7 @@ async function main(): Promise<void> {
   sim.onCommand((c) => say(`CMD   ${c.device} ${c.name} ${c.payload.toString()}`))
   await sim.start()
   say(
-    `greenhouse: ${sim.deviceIds.length} simulated devices; the south zone overheats at 5 s. Ctrl-C to stop.`,
+    `greenhouse: ${sim.deviceIds.length} simulated MQTT devices${wired ? ` + wired sensor north-wired-1 on ${wired.device.gatewayPath}` : ''}; the south zone overheats at 5 s. Ctrl-C to stop.`,
   )
 
   const status = setInterval(() => {
@@ -130,8 +130,10 @@ async function main(): Promise<void> {
       const fan = sim.device(`${z}-fan`).actuatorOn ? 'on' : 'off'
       return `${z} ${mean} °C (fan ${fan})`
     })
-    void pointCount(influxUrl).then((n) =>
-      say(`telemetry: ${zones.join(', ')}; ${n} climate points in InfluxDB; sent ${sim.stats.sent}`),
+    void Promise.all([pointCount(influxUrl), pointCount(influxUrl, 'north-wired-1')]).then(([n, w]) =>
+      say(
+        `telemetry: ${zones.join(', ')}; ${n} climate points in InfluxDB${wired ? ` (${w} from the wired sensor)` : ''}; MQTT messages sent ${sim.stats.sent}`,
+      ),
     )
   }, 5000)
 
@@ -153,9 +155,10 @@ async function main(): Promise<void> {
   say('demo stopped')
 }
 
-async function pointCount(influxUrl: string): Promise<string> {
+async function pointCount(influxUrl: string, device?: string): Promise<string> {
   try {
-    const q = encodeURIComponent('SELECT count(temperature) FROM climate')
+    const where = device ? ` WHERE "device" = '${device}'` : ''
+    const q = encodeURIComponent(`SELECT count(temperature) FROM climate${where}`)
     const res = await fetch(`${influxUrl}/query?db=tidegate&q=${q}`, { signal: AbortSignal.timeout(2000) })
     const body = (await res.json()) as { results?: { series?: { values?: unknown[][] }[] }[] }
     return String(body.results?.[0]?.series?.[0]?.values?.[0]?.[1] ?? 0)
