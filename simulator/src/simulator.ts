@@ -84,10 +84,16 @@ export class Simulator {
     for (const z of s.zones) this.world.addZone(z.id, toMs(z.timeConstant))
     const clock = this.clock(s)
     const specs = expandDevices(s, { devices: this.options.devices, rate: this.options.rate })
-    for (const spec of specs) this.addDevice(spec, clock, specs.length)
+    for (const spec of specs) this.addDevice(spec, clock)
     const entries = [...this.devices.values()]
     for (let i = 0; i < entries.length; i += CONNECT_CONCURRENCY)
       await Promise.all(entries.slice(i, i + CONNECT_CONCURRENCY).map((e) => e.link.connect()))
+    // The schedule starts once every device is connected, so --rate × --duration holds. First samples
+    // are spread over one interval (devices do not publish in lockstep), none at t=0: a test or an
+    // operator sees only what the schedule or they themselves caused.
+    const scheduleStart = this.now()
+    for (const e of entries)
+      e.nextDue = scheduleStart + (e.device.spec.intervalMs * (e.device.spec.index + 1)) / entries.length
     this.ticker = setInterval(() => this.tick(), TICK_MS)
     if (this.options.events !== false) for (const e of s.events) this.schedule(e)
   }
@@ -150,16 +156,13 @@ export class Simulator {
     }
   }
 
-  private addDevice(spec: DeviceSpec, clock: SimClock, total: number): void {
+  private addDevice(spec: DeviceSpec, clock: SimClock): void {
     const device = new SimDevice(spec, this.seed, this.world, clock)
     const link = new MqttLink(device, this.options.url, this.stats, (c) => {
       this.commands.push(c)
       for (const l of this.commandListeners) l(c)
     })
-    // Spread first samples over one interval so devices do not publish in lockstep (none at t=0: a test
-    // or an operator sees only what the schedule or they themselves caused).
-    const nextDue = this.startedAt + (spec.intervalMs * (spec.index + 1)) / Math.max(1, total)
-    this.devices.set(spec.id, { device, link, nextDue })
+    this.devices.set(spec.id, { device, link, nextDue: Number.POSITIVE_INFINITY })
   }
 
   private tick(): void {
