@@ -6,6 +6,8 @@ export interface ProcSample {
   /** utime + stime in clock ticks (USER_HZ = 100 on Linux). */
   ticks: number
   rssBytes: number
+  /** Anonymous pages (heap, buffers): RSS without file-backed pages such as the LMDB map. */
+  anonBytes: number
 }
 
 const USER_HZ = 100
@@ -17,8 +19,8 @@ export function readProc(pid: number): ProcSample | null {
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     const ticks = Number(rest[11]) + Number(rest[12]) // utime (14th field), stime (15th)
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
-    return { at: Date.now(), ticks, rssBytes: rssKb * 1024 }
+    const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024
+    return { at: Date.now(), ticks, rssBytes: kb('VmRSS'), anonBytes: kb('RssAnon') }
   } catch {
     return null
   }
@@ -43,7 +45,7 @@ export class ProcSampler {
     this.timer = setInterval(take, this.intervalMs)
   }
 
-  stop(): { cpu: number; rssPeakMB: number; rssMeanMB: number } {
+  stop(): { cpu: number; rssPeakMB: number; rssMeanMB: number; anonPeakMB: number } {
     if (this.timer) clearInterval(this.timer)
     const s = readProc(this.pid)
     if (s) this.samples.push(s)
@@ -56,6 +58,7 @@ export class ProcSampler {
       cpu,
       rssPeakMB: rss.length ? Math.max(...rss) : 0,
       rssMeanMB: rss.length ? rss.reduce((a, b) => a + b, 0) / rss.length : 0,
+      anonPeakMB: Math.max(0, ...this.samples.map((x) => x.anonBytes / 1_048_576)),
     }
   }
 }

@@ -23,6 +23,8 @@ export interface StepResult {
   cpu: number
   rssPeakMB: number
   rssMeanMB: number
+  /** Peak anonymous RSS (without file-backed pages such as the LMDB map). */
+  anonPeakMB: number
   eventLoopMs?: { p99: number; max: number }
   generatorCpu: number
   closedConnections: number
@@ -61,7 +63,7 @@ export function markdown(r: BenchReport): string {
       r.ratioToAedes.qos0 === undefined ? undefined : r.ratioToAedes.qos0 * 100,
     )} %, QoS 1 ${f1(r.ratioToAedes.qos1 === undefined ? undefined : r.ratioToAedes.qos1 * 100)} %.`,
     '',
-    '| target | QoS | offered msg/s | sent msg/s | received msg/s | points / sent (acked) | loss | alert p50 / p95 / p99 ms | CPU (cores) | RSS peak MB | loop p99 / max ms | gen CPU |',
+    '| target | QoS | offered msg/s | sent msg/s | received msg/s | points / sent (acked) | loss | alert p50 / p95 / p99 ms | CPU (cores) | RSS peak MB (anon) | loop p99 / max ms | gen CPU |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const s of r.steps) {
@@ -74,7 +76,7 @@ export function markdown(r: BenchReport): string {
         s.points === undefined
           ? '–'
           : `${f0(s.points)} / ${f0(s.sent)}${s.acked === undefined ? '' : ` (${f0(s.acked)})`}`
-      } | ${pct(s.loss)}${s.lossless ? '' : ' ✗'} | ${alert} | ${s.cpu.toFixed(2)} | ${f1(s.rssPeakMB)} | ${loop} | ${s.generatorCpu.toFixed(2)} |`,
+      } | ${pct(s.loss)}${s.lossless ? '' : ' ✗'} | ${alert} | ${s.cpu.toFixed(2)} | ${f1(s.rssPeakMB)} (${f1(s.anonPeakMB)}) | ${loop} | ${s.generatorCpu.toFixed(2)} |`,
     )
   }
   if (r.profile) {
