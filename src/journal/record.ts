@@ -15,8 +15,59 @@ export type JournalKind = JournalRecord['kind']
  * record (power cut mid-write, SIGKILL between two write() calls) from a good one and skip it.
  */
 export function encodeRecord(record: JournalRecord): string {
-  const json = JSON.stringify(record)
-  return `${crc32(json).toString(16).padStart(8, '0')} ${json}\n`
+  return frame(record.kind === 'event' ? encodeEventJson(record.t, record.event) : JSON.stringify(record))
+}
+
+function frame(json: string): string {
+  return `${(crc32(json) >>> 0).toString(16).padStart(8, '0')} ${json}\n`
+}
+
+/**
+ * Event records are most of the journal and sit on the ingest hot path. What stays the same across a
+ * device's events (type, stream, source, topic, tags) is serialised once per device and reused while it
+ * matches; per event only the times, seq and data are. The JSON is the same record, keys in another order.
+ */
+interface CachedPrefix {
+  event: Event
+  prefix: string
+}
+const eventPrefixes = new Map<string, CachedPrefix>()
+const MAX_CACHED_DEVICES = 20_000
+
+function sameTags(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  let n = 0
+  for (const k in a) {
+    if (a[k] !== b[k]) return false
+    n++
+  }
+  for (const _ in b) n--
+  return n === 0
+}
+
+function prefixFor(e: Event): string {
+  const hit = eventPrefixes.get(e.device)
+  if (hit) {
+    const c = hit.event
+    if (
+      c.type === e.type &&
+      c.stream === e.stream &&
+      c.source === e.source &&
+      c.topic === e.topic &&
+      sameTags(c.tags, e.tags)
+    ) {
+      return hit.prefix
+    }
+  }
+  const prefix = `{"kind":"event","event":{"device":${JSON.stringify(e.device)},"type":${JSON.stringify(e.type)},"stream":${JSON.stringify(e.stream)},"source":${JSON.stringify(e.source)},"topic":${JSON.stringify(e.topic)},"tags":${JSON.stringify(e.tags)}`
+  // Bounded: a flood of distinct device ids must not grow memory.
+  if (!hit && eventPrefixes.size >= MAX_CACHED_DEVICES) eventPrefixes.clear()
+  eventPrefixes.set(e.device, { event: { ...e, data: {} }, prefix })
+  return prefix
+}
+
+function encodeEventJson(t: number, e: Event): string {
+  const seq = e.seq === undefined ? '' : `,"seq":${e.seq}`
+  return `${prefixFor(e)},"time":${e.time},"received":${e.received}${seq},"data":${JSON.stringify(e.data)}},"t":${t}}`
 }
 
 /** Returns the record, or null when the line is torn, corrupted or not a journal line. */

@@ -149,7 +149,8 @@ export class JournalWriter {
     this.compressing = this.compressing.then(async () => {
       try {
         const tmp = `${path}.gz.tmp`
-        await pipeline(createReadStream(path), createGzip(), createWriteStream(tmp))
+        // Level 1: JSON lines still shrink 5-10×, at a fraction of the default level's CPU (segments close often under load).
+        await pipeline(createReadStream(path), createGzip({ level: 1 }), createWriteStream(tmp))
         // rename is atomic: a reader sees either the open segment or the finished .gz, never a half file
         renameSync(tmp, `${path}.gz`)
         rmSync(path, { force: true })
