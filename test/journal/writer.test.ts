@@ -54,6 +54,18 @@ describe('journal records', () => {
     expect(decodeRecord(line.replace('"temperature":5', '"temperature":6'))).toBeNull()
     expect(decodeRecord(line.slice(0, line.length - 3))).toBeNull()
   })
+
+  it('event records decode to the same event, also when the cached per-device part changes', () => {
+    const a = { ...event(1), seq: 7, tags: { site: 'gh', zone: 'n "1"' } }
+    const b = { ...a, received: 1002, data: { temperature: 2, nested: { x: [1, 'ü'] } } }
+    const c = { ...b, tags: { site: 'gh' }, topic: 'devices/dev-1/other' } // same device, other tags and topic
+    const d = { ...event(4), seq: undefined }
+    delete d.seq
+    for (const e of [a, b, c, d]) {
+      const record = { kind: 'event' as const, t: e.received, event: e }
+      expect(decodeRecord(encodeRecord(record).trimEnd())).toEqual(record)
+    }
+  })
 })
 
 describe('JournalWriter', () => {
