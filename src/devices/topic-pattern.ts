@@ -1,3 +1,4 @@
+import { topicMatches } from '../broker/topic-match.js'
 /**
  * A device topic pattern: MQTT-style levels where `{device}` captures the device id,
  * `+` matches any one level and a trailing `#` matches the rest. Example: `devices/{device}/telemetry`.
@@ -55,15 +56,5 @@ export function compilePattern(pattern: string): TopicPattern {
   }
 }
 
-/** MQTT filter match for `+`/`#` filters (used by rules `from.topic`). */
-export function mqttFilterMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/')
-  const t = topic.split('/')
-  for (let i = 0; i < f.length; i++) {
-    const level = f[i]
-    if (level === '#') return true
-    if (i >= t.length) return false
-    if (level !== '+' && level !== t[i]) return false
-  }
-  return f.length === t.length
-}
+/** MQTT filter match for `+`/`#` filters (rules `from.topic`): the broker's own matcher, so rules and ACLs agree. */
+export const mqttFilterMatches = topicMatches
