@@ -31,6 +31,7 @@ export class GuardedConnection extends Duplex {
   private awaiting = 0
   private connectSeen = false
   private refused = false
+  private innerEnded = false
 
   constructor(
     private readonly inner: Duplex,
@@ -40,9 +41,17 @@ export class GuardedConnection extends Duplex {
   ) {
     super({ allowHalfOpen: false })
     inner.on('data', (chunk: Buffer) => this.receive(chunk))
-    inner.on('end', () => this.push(null))
+    inner.on('end', () => {
+      this.innerEnded = true
+      this.push(null)
+    })
     inner.on('error', (err) => this.destroy(err))
-    inner.on('close', () => this.destroy())
+    // After a clean end (the peer's FIN), what is buffered here still reaches Aedes: a peer that
+    // published and disconnected while Aedes was behind (ingest yields under load) loses nothing.
+    // Aedes destroys this stream on the 'end' that follows the last byte. Any other close is abrupt.
+    inner.on('close', () => {
+      if (!this.innerEnded) this.destroy()
+    })
   }
 
   override _read(): void {

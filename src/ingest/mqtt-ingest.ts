@@ -2,6 +2,10 @@ import type { Client, PublishPacket } from 'aedes'
 import type { Event } from '../core/event.js'
 import type { DeadLetters } from './dead-letters.js'
 import type { Normalizer } from './normalize.js'
+import { TurnBudget } from './turn-budget.js'
+
+/** Ingest work per event-loop turn: commits, flushes and InfluxDB requests get the loop at least this often. */
+const INGEST_TURN_BUDGET_MS = 10
 
 export interface MqttIngestDeps {
   normalizer: Normalizer
@@ -11,6 +15,8 @@ export interface MqttIngestDeps {
   /** Calls back once the events emitted so far are durable; QoS>0 PUBACKs wait for it. */
   whenAccepted: (callback: () => void) => void
   now?: () => number
+  /** Bound of the ingest work in one event-loop turn (ms); the rest waits for the next turn. */
+  turnBudgetMs?: number
 }
 
 /**
@@ -19,6 +25,7 @@ export interface MqttIngestDeps {
  */
 export function createMqttIngestHook(deps: MqttIngestDeps) {
   const now = deps.now ?? Date.now
+  const budget = new TurnBudget(deps.turnBudgetMs ?? INGEST_TURN_BUDGET_MS)
   return function ingestPublish(
     client: Client | null,
     packet: PublishPacket,
@@ -26,6 +33,11 @@ export function createMqttIngestHook(deps: MqttIngestDeps) {
   ): void {
     // The gateway's own publishes (alerts, dead letters) have no client and are not device input.
     if (!client) return done(null)
+    // Deferred with its `done`: aedes reads this connection again only after, so a flood waits in TCP.
+    budget.run(() => ingestOne(packet, done))
+  }
+
+  function ingestOne(packet: PublishPacket, done: (err?: Error | null) => void): void {
     let outcome: ReturnType<Normalizer['fromMqtt']>
     try {
       outcome = deps.normalizer.fromMqtt(packet.topic, packet.payload as Buffer, now())
