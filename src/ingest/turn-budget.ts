@@ -54,7 +54,10 @@ export class TurnBudget {
 
   private drain(): void {
     this.drainScheduled = false
-    while (this.head < this.queue.length && this.hasBudget()) {
+    // At least one task per turn, whatever the budget: the queue always moves.
+    let first = true
+    while (this.head < this.queue.length && (this.hasBudget() || first)) {
+      first = false
       const task = this.queue[this.head] as () => void
       this.queue[this.head++] = noop // let it be collected
       try {
