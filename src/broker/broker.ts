@@ -11,6 +11,7 @@ import { mqttConfigProblems } from './config-check.js'
 import type { MqttConfig } from './config-schema.js'
 import { type ConnectionInfo, GuardedConnection } from './guarded-connection.js'
 import { type BoundListener, Listeners } from './listeners.js'
+import { createMessageQueue } from './message-queue.js'
 import { type RefusalReason, Refusals } from './refusals.js'
 
 export type { BoundListener }
@@ -131,6 +132,8 @@ export class Broker {
     await this.auth.start()
     const c = this.config
     const options: AedesOptions = {
+      // Aedes' default bus with concurrency 100, minus its unbounded recursion under a flood.
+      mq: createMessageQueue(100),
       connectTimeout: toMs(c.connectTimeout),
       drainTimeout: toMs(c.slowSubscriberTimeout),
       maxInflightInbound: c.maxInflightQos2,

@@ -127,9 +127,13 @@ describe('PUBLISH / SUBSCRIBE checks (raw socket)', () => {
     )
     raw.send(burst)
     await seen.next(52)
-    expect(seen.messages.map((m) => m.topic).slice(0, 2)).toEqual(['split/a', 'split/b'])
-    expect(seen.messages[1]?.payload.length).toBe(3000)
-    expect(seen.messages.slice(2).map((m) => m.payload.toString())).toEqual(
+    // split/a is QoS 1: it is forwarded once durable in the outbox, so QoS 0 messages on other topics may
+    // overtake it (no order is owed between topics). Within a topic the order holds (split/c below).
+    expect(seen.messages.filter((m) => m.topic === 'split/a').map((m) => m.payload.toString())).toEqual([
+      'one',
+    ])
+    expect(seen.messages.filter((m) => m.topic === 'split/b').map((m) => m.payload.length)).toEqual([3000])
+    expect(seen.messages.filter((m) => m.topic === 'split/c').map((m) => m.payload.toString())).toEqual(
       Array.from({ length: 50 }, (_, i) => String(i)),
     )
   })
