@@ -56,35 +56,28 @@ export function handleCommandTopic(
   const device = op[1] as string
   const name = op[2] as string
   const source = operatorSource(clientId)
+  // A request that never reaches the dispatcher is answered here, on the same result topic.
+  const refuse = (reason: string) =>
+    deps.publishResult({
+      id: '',
+      device,
+      name,
+      params: {},
+      source,
+      status: 'refused',
+      attempt: 0,
+      reason,
+      at: deps.now(),
+    })
   let params: unknown
   try {
     params = payload.length === 0 ? {} : JSON.parse(payload.toString('utf8'))
   } catch (err) {
-    deps.publishResult({
-      id: '',
-      device,
-      name,
-      params: {},
-      source,
-      status: 'refused',
-      attempt: 0,
-      reason: `params are not JSON: ${(err as Error).message}`,
-      at: deps.now(),
-    })
+    refuse(`params are not JSON: ${(err as Error).message}`)
     return true
   }
   if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-    deps.publishResult({
-      id: '',
-      device,
-      name,
-      params: {},
-      source,
-      status: 'refused',
-      attempt: 0,
-      reason: 'params must be a JSON object',
-      at: deps.now(),
-    })
+    refuse('params must be a JSON object')
     return true
   }
   // The dispatcher reports every outcome, refusals included, through the result topic.
