@@ -1,13 +1,10 @@
 import mqtt from 'mqtt'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { useCleanup } from '../helpers/cleanup.js'
 import { connectClient } from '../helpers/mqtt.js'
 import { bytes, RawClient, sleep, startBroker } from './raw-client.js'
 
-let cleanup: (() => Promise<unknown> | unknown)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 /** Raw CONNECT (then DISCONNECT when accepted); returns the CONNACK return code byte. */
 async function connack(port: number, options: { clientId: string; clean: boolean }): Promise<number> {

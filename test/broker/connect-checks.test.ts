@@ -1,12 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { useCleanup } from '../helpers/cleanup.js'
 import { connectClient } from '../helpers/mqtt.js'
 import { bytes, connectPacket, RawClient, remainingLength, sleep, startBroker } from './raw-client.js'
 
-let cleanup: (() => Promise<void> | void)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 async function setup(mqtt: Record<string, unknown> = {}) {
   const b = await startBroker(mqtt)

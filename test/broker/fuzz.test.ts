@@ -1,14 +1,11 @@
 import { connect } from 'node:net'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
 import { bytes, connectPacket, rawPublish } from './raw-client.js'
 
-let cleanup: (() => Promise<unknown> | unknown)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 /** mulberry32: a small seeded PRNG, so a failing run can be replayed with FUZZ_SEED. */
 function prng(seed: number) {

@@ -2,19 +2,16 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { InfluxHttpClient } from '../../src/sinks/influx/http-client.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { freePort } from '../helpers/free-port.js'
 import { uniqueDatabase } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
 
 const repo = process.cwd()
 const tsx = import.meta.resolve('tsx')
-let cleanup: (() => Promise<void> | void)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 /** Starts the real CLI (`tidegate run`) as a child process and resolves once it is listening. */
 async function startCli(durable: boolean) {

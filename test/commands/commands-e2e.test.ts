@@ -1,15 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { CommandOutcome } from '../../src/commands/command-outcome.js'
 import type { Event } from '../../src/core/event.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
 import { fixtureCatalog } from '../registry/fixture-catalog.js'
 
-let cleanup: (() => unknown)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 // The fixture switch type: `set {on: boolean}`, timeout 300ms, 1 retry.
 async function setup(commands: Record<string, unknown> = {}) {

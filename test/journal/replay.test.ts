@@ -13,15 +13,14 @@ import { diffAlerts } from '../../src/replay/diff.js'
 import { toJsonLines } from '../../src/replay/outcome.js'
 import { runReplay } from '../../src/replay/run.js'
 import { loadRulesDir } from '../../src/rules/index.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
 
 const exec = promisify(execFile)
 const dirs: string[] = []
-let cleanup: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
+const cleanup = useCleanup()
+afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
 

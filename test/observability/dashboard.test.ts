@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { afterEach, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
+import { useCleanup } from '../helpers/cleanup.js'
 import { startTestGateway, uniqueDatabase } from '../helpers/gateway.js'
 import { parsePrometheusText } from './prom-text.js'
 
@@ -18,11 +19,7 @@ const dashboard = JSON.parse(readFileSync('config/grafana/tidegate.json', 'utf8'
 }
 const targets = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, ...t })))
 
-let cleanup: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 /** Families that exist only once their feature has something to count (serial ports, a first command). */
 const OPTIONAL = /^tidegate_(serial_|command_outcomes_total$)/

@@ -1,14 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Gateway } from '../../src/gateway.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { startTestGateway } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
 import { type PromFamily, parsePrometheusText, sampleValue } from './prom-text.js'
 
-let cleanup: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 async function scrape(gateway: Gateway): Promise<Map<string, PromFamily>> {
   const res = await fetch(`http://127.0.0.1:${gateway.http.address.port}/metrics`)

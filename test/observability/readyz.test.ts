@@ -1,18 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { Gateway } from '../../src/gateway.js'
 import type { ReadinessReport } from '../../src/observability/readiness.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { startTestGateway } from '../helpers/gateway.js'
 import { startInfluxd } from '../helpers/influxd.js'
 import { connectClient } from '../helpers/mqtt.js'
 
-let cleanup: (() => Promise<void> | void)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 async function readyz(gateway: Gateway): Promise<{ status: number; body: ReadinessReport }> {
   const res = await fetch(`http://127.0.0.1:${gateway.http.address.port}/readyz`)

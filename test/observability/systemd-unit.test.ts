@@ -2,8 +2,9 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process'
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { promisify } from 'node:util'
-import { afterEach, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { InfluxHttpClient } from '../../src/sinks/influx/http-client.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { freePort } from '../helpers/free-port.js'
 import { queryUntil, uniqueDatabase } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
@@ -26,11 +27,7 @@ function serviceSection(text: string): Map<string, string[]> {
   return out
 }
 
-let cleanup: (() => Promise<void> | void)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 /**
  * Runs the gateway the way config/tidegate.service does, with the unit's paths moved into temp folders:

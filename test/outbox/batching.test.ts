@@ -1,15 +1,12 @@
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
+import { useCleanup } from '../helpers/cleanup.js'
 import { startInfluxStub } from './helpers/influx-stub.js'
 import { makeOutbox, removeTempDirs, sleep, tempDir, waitFor } from './helpers/make-outbox.js'
 import { ManualClock } from './helpers/manual-clock.js'
 
 afterAll(removeTempDirs)
 
-let cleanup: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 /** Waits real time while setTimeout is faked (setImmediate and performance.now are not). */
 async function realPause(ms: number): Promise<void> {

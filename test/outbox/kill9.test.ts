@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
+import { afterAll, describe, expect, inject, it } from 'vitest'
 import { InfluxHttpClient } from '../../src/sinks/influx/http-client.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { freePort } from '../helpers/free-port.js'
 import { uniqueDatabase } from '../helpers/gateway.js'
 import { startInfluxd } from '../helpers/influxd.js'
@@ -12,11 +13,7 @@ import { removeTempDirs, sleep, tempDir } from './helpers/make-outbox.js'
 
 afterAll(removeTempDirs)
 
-let cleanup: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 /** The real CLI as a child process; stopped by pid. */
 function startGatewayProcess(configFile: string): { child: ChildProcess; output: () => string } {

@@ -1,15 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { type InfluxdHandle, startInfluxd } from '../helpers/influxd.js'
 import { connectClient } from '../helpers/mqtt.js'
 import { steadyLoad } from './helpers/load.js'
 import { waitFor } from './helpers/make-outbox.js'
 
-let cleanup: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 /** Our own influxd, so the test can stop and start it. */
 async function ownInfluxd(): Promise<InfluxdHandle> {

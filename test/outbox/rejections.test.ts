@@ -1,15 +1,12 @@
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
+import { afterAll, describe, expect, inject, it } from 'vitest'
+import { useCleanup } from '../helpers/cleanup.js'
 import { uniqueDatabase } from '../helpers/gateway.js'
 import { startInfluxStub } from './helpers/influx-stub.js'
 import { makeOutbox, removeTempDirs, tempDir } from './helpers/make-outbox.js'
 
 afterAll(removeTempDirs)
 
-let cleanup: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 const T0 = 1_700_000_000_000
 

@@ -1,16 +1,13 @@
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest'
+import { afterAll, describe, expect, inject, it } from 'vitest'
 import { LmdbChunkStore } from '../../src/store/lmdb-chunk-store.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { freePort } from '../helpers/free-port.js'
 import { uniqueDatabase } from '../helpers/gateway.js'
 import { makeOutbox, removeTempDirs, tempDir, waitFor } from './helpers/make-outbox.js'
 
 afterAll(removeTempDirs)
 
-let cleanup: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 const T0 = 1_700_000_000_000
 

@@ -1,16 +1,13 @@
 import { writeFileSync } from 'node:fs'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { RegistryView } from '../../src/devices/registry.js'
 import type { HygieneCounters } from '../../src/ingest/hygiene/counters.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
 import { fixtureCatalog } from './fixture-catalog.js'
 
-let cleanup: (() => unknown)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 async function setup(devices: Record<string, unknown> = {}) {
   const catalog = fixtureCatalog()

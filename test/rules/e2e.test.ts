@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
 
@@ -17,11 +18,7 @@ actions:
   - command: { device: "{{tags.zone}}-fan", name: set, params: { on: true }, onClear: { params: { on: false } }, minInterval: 0 }
 `
 
-let cleanup: (() => Promise<void> | void)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 async function gatewayWithRules() {
   const dir = mkdtempSync(join(tmpdir(), 'tidegate-e2e-rules-'))

@@ -1,14 +1,11 @@
 import mqtt from 'mqtt'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { hashPassword } from '../../src/broker/passwords.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
 
-let cleanup: (() => Promise<unknown> | unknown)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 // Cheap scrypt parameters keep the test fast; the hash format carries them, production uses the defaults.
 const FAST = { N: 1024, r: 8, p: 1 }

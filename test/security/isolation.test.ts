@@ -1,13 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { bytes, RawClient, rawPublish } from '../broker/raw-client.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
 
-let cleanup: (() => Promise<unknown> | unknown)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 async function gatewayWith(mqtt: Record<string, unknown>) {
   const g = await startTestGateway({ mqtt: { listeners: [{ host: '127.0.0.1', port: 0 }], ...mqtt } })

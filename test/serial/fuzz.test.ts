@@ -1,14 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { SerialService } from '../../src/ingest/serial/extension.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
 import { PtyLab } from './helpers.js'
 
-let cleanup: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 /** mulberry32: seeded, so a failing run replays with FUZZ_SEED. */
 function prng(seed: number) {

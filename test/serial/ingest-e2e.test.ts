@@ -1,14 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { lengthPrefixEncode, slipEncode } from '../../simulator/serial/frames.js'
 import { nmeaSentence } from '../../src/ingest/serial/codecs/nmea.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { PtyLab, rowObjects } from './helpers.js'
 
-let cleanup: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 /** One port per codec/framing pair; each device id names its pair so the rows tell them apart. */
 const PORTS = [

@@ -1,18 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { startPtyPair } from '../../simulator/serial/pty-pair.js'
 import { SerialDeviceEnd } from '../../simulator/serial/serial-device.js'
 import type { DeadLetter } from '../../src/core/dead-letter.js'
 import { nmeaSentence } from '../../src/ingest/serial/codecs/nmea.js'
 import type { SerialService } from '../../src/ingest/serial/extension.js'
 import type { SerialPortStats } from '../../src/ingest/serial/port-stats.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { PtyLab, until } from './helpers.js'
 
-let cleanup: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 const FAST_RECONNECT = { initial: '50ms', max: '200ms' }
 

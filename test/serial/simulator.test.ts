@@ -1,19 +1,16 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { playSerialDevice } from '../../simulator/serial/serial-device.js'
 import { startWiredSensor } from '../../simulator/serial/wired-sensor.js'
 import { loadConfig } from '../../src/config/load.js'
 import type { SerialService } from '../../src/ingest/serial/extension.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
 import { PtyLab, until } from './helpers.js'
 
-let cleanup: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 describe('serial device simulator', () => {
   it('plays a wired sensor on a pty next to an MQTT one; commands the gateway writes come back to it', async () => {

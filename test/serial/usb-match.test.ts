@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, describe, expect, inject, it } from 'vitest'
+import { describe, expect, inject, it } from 'vitest'
 import { startPtyPair } from '../../simulator/serial/pty-pair.js'
 import { SerialDeviceEnd } from '../../simulator/serial/serial-device.js'
 import { configFromObject } from '../../src/config/load.js'
@@ -10,14 +10,11 @@ import { Gateway } from '../../src/gateway.js'
 import { type SerialService, serialExtension } from '../../src/ingest/serial/extension.js'
 import type { PortInfo } from '../../src/ingest/serial/port-locator.js'
 import { createLogger } from '../../src/observability/logger.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { uniqueDatabase } from '../helpers/gateway.js'
 import { PtyLab, until } from './helpers.js'
 
-let cleanup: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 const usb = (path: string): PortInfo => ({
   path,

@@ -3,18 +3,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 
 const exec = promisify(execFile)
 const sim = (args: string[]) =>
   exec(process.execPath, ['--import', 'tsx', 'simulator/src/main.ts', ...args], { timeout: 20_000 })
 
-let cleanup: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 describe('tidegate-sim CLI', () => {
   it('refuses a bad scenario with file:line:col and exit code 1', async () => {

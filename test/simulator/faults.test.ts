@@ -1,14 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { HygieneCounters } from '../../src/ingest/hygiene/counters.js'
+import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
 import { startQuietSimulator, waitFor } from './sim-helpers.js'
 
-let cleanup: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const c of cleanup.reverse()) await c()
-  cleanup = []
-})
+const cleanup = useCleanup()
 
 /** A gateway, a dead-letter watcher and the quiet simulator, all cleaned up after the test. */
 async function setup(overrides: Record<string, unknown> = {}) {
