@@ -8,6 +8,7 @@
  * IPC out: { published, acked } every 250 ms, and { done: true, published, acked } at the end.
  */
 import { connect, type Socket } from 'node:net'
+import { remainingLength } from '../test/helpers/mqtt-bytes.js'
 
 interface Options {
   port: number
@@ -28,17 +29,6 @@ const options = JSON.parse(process.argv[2] ?? '{}') as Options
 let published = 0
 let acked = 0
 let stopping = false
-
-function remainingLength(n: number): number[] {
-  const out: number[] = []
-  do {
-    let byte = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 0x80
-    out.push(byte)
-  } while (n > 0)
-  return out
-}
 
 function connectPacket(clientId: string): Buffer {
   const id = Buffer.from(clientId)

@@ -2,6 +2,7 @@ import { connect, type Socket } from 'node:net'
 import mqttPacket, { type Packet } from 'mqtt-packet'
 import { Broker, type BrokerHooks } from '../../src/broker/broker.js'
 import { configFromObject } from '../../src/config/load.js'
+import { remainingLength } from '../helpers/mqtt-bytes.js'
 
 /** Builds the bytes of one MQTT 3.1.1 packet with mqtt-packet. */
 export function bytes(packet: Record<string, unknown>): Buffer {
@@ -27,16 +28,7 @@ export function rawPublish(topic: Buffer, payload: Buffer, qos = 0, packetId = 1
   return Buffer.concat([Buffer.from([0x30 | (qos << 1)]), remainingLength(body.length), body])
 }
 
-export function remainingLength(n: number): Buffer {
-  const out: number[] = []
-  do {
-    let byte = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) byte |= 0x80
-    out.push(byte)
-  } while (n > 0)
-  return Buffer.from(out)
-}
+export { remainingLength }
 
 /** A TCP socket that records every byte the broker sends and whether it closed the connection. */
 export class RawClient {
