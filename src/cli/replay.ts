@@ -50,6 +50,11 @@ function normalizerFor(catalog: Catalog, registryFile: string, deviceTopicPrefix
   return new Normalizer(catalog, { deviceTopicPrefix, enrichTags: (device) => tags.get(device) })
 }
 
+function usageError(message: string): number {
+  process.stderr.write(`${message}\n`)
+  return 2
+}
+
 export async function runReplayCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -89,13 +94,23 @@ export async function runReplayCommand(argv: string[]): Promise<number> {
     ? resolve(config.devices.registry)
     : resolve(catalogDir, 'registry.yaml')
   const normalizer = normalizerFor(catalog, registryFile, config.ingest.deviceTopicPrefix)
-  const inputs = readInputs(recording, journalDir({ config, path: (p) => resolve(p) }), values)
-  const common = {
-    normalizer,
-    tailMs: toMs(values.tail as string),
-    speed: values.speed ? Number(values.speed) : 0,
-    includeShadow: values.shadow,
+  // Bad input is exit 2 with a plain message, never a stack trace.
+  const speed = values.speed === undefined ? 0 : Number(values.speed)
+  if (!Number.isFinite(speed) || speed < 0)
+    return usageError(`--speed must be a number >= 0, not "${values.speed}"`)
+  let tailMs: number
+  try {
+    tailMs = toMs(values.tail as string)
+  } catch {
+    return usageError(`--tail must be a duration such as 30s or 5m, not "${values.tail}"`)
   }
+  let inputs: ReplayInput[]
+  try {
+    inputs = readInputs(recording, journalDir({ config, path: (p) => resolve(p) }), values)
+  } catch (err) {
+    return usageError(`cannot read ${recording}: ${(err as Error).message}`)
+  }
+  const common = { normalizer, tailMs, speed, includeShadow: values.shadow }
 
   if (rulesB) {
     const a = await runReplay(inputs, { ...common, rules: rulesA.rules })

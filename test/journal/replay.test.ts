@@ -157,6 +157,23 @@ describe('replay', () => {
     expect(quiet.stdout).toBe('') // threshold 40: nothing fires, exit 0 (exec would have thrown)
   })
 
+  it('the CLI answers unreadable input and bad options with exit 2 and a plain message', async () => {
+    const cli = ['--import', 'tsx', 'src/cli/main.ts', 'replay']
+    const missing = await exec(process.execPath, [...cli, '/nonexistent/recording.jsonl']).catch(
+      (e: { code: number; stderr: string }) => e,
+    )
+    expect((missing as { code?: number }).code).toBe(2)
+    expect(missing.stderr).toContain('cannot read /nonexistent/recording.jsonl')
+    const badTail = await exec(process.execPath, [
+      ...cli,
+      '--tail',
+      'soon',
+      'docs/examples/overheat.jsonl',
+    ]).catch((e: { code: number; stderr: string }) => e)
+    expect((badTail as { code?: number }).code).toBe(2)
+    expect(badTail.stderr).toContain('--tail must be a duration')
+  })
+
   it('a shadow rule alerts under tidegate/shadow/ and never sends a command', async () => {
     const rules = rulesDir({ 'hot.yaml': HOT(30, 'shadow') })
     const { gateway, mqttUrl } = await startTestGateway({ rules })
