@@ -3,6 +3,7 @@ import type { AedesPublishPacket } from 'aedes'
 import type { Subscription } from 'rxjs'
 import { toMs } from '../core/duration.js'
 import type { Extension, GatewayContext } from '../extension.js'
+import { RateLimitedLog } from '../observability/logger.js'
 import type { JournalRecord } from './record.js'
 import { JournalWriter } from './writer.js'
 
@@ -29,6 +30,8 @@ export function journalDir(ctx: Pick<GatewayContext, 'config' | 'path'>): string
 export function journalExtension(ctx: GatewayContext): Extension | null {
   const c = ctx.config.journal
   if (!c.enabled) return null
+  // A failing disk fails every flush: say so, but not five times a second.
+  const errorLog = new RateLimitedLog(ctx.logger, 6)
   const writer = new JournalWriter({
     dir: journalDir(ctx),
     maxBytes: c.maxBytes,
@@ -37,6 +40,8 @@ export function journalExtension(ctx: GatewayContext): Extension | null {
     segmentAgeMs: toMs(c.segmentAge),
     flushIntervalMs: toMs(c.flushInterval),
     fsync: c.fsync,
+    onError: (message, recordsLost) =>
+      errorLog.warn('journal', { err: message, recordsLost }, 'journal write failed'),
   })
   let subscription: Subscription | null = null
   const delivers = RECORDED_TOPICS.map(({ filter, kind }) => {

@@ -31,6 +31,10 @@ export interface JournalWriterOptions {
   /** fdatasync after each flush: survives power loss, costs throughput. */
   fsync: boolean
   now?: () => number
+  /** Told about every failed write or compression, with how many records were lost (0 for compression). */
+  onError?: (message: string, recordsLost: number) => void
+  /** The write call; tests inject a failing one (a full disk cannot be made here). */
+  writeFile?: (fd: number, data: Buffer) => void
 }
 
 export interface JournalWriterStats {
@@ -39,6 +43,8 @@ export interface JournalWriterStats {
   segmentsClosed: number
   segmentsDeleted: number
   tornRecordsRecovered: number
+  /** Records that never reached disk (a failed write): counted, never silent. */
+  recordsLost: number
   lastError: string | null
 }
 
@@ -62,6 +68,7 @@ export class JournalWriter {
     segmentsClosed: 0,
     segmentsDeleted: 0,
     tornRecordsRecovered: 0,
+    recordsLost: 0,
     lastError: null,
   }
 
@@ -96,16 +103,23 @@ export class JournalWriter {
   flush(): void {
     if (this.fd === null || this.buffer.length === 0) return
     const chunk = Buffer.from(this.buffer.join(''))
+    const records = this.buffer.length
     this.buffer = []
     this.bufferedBytes = 0
     try {
-      writeSync(this.fd, chunk)
+      ;(this.options.writeFile ?? writeSync)(this.fd, chunk)
       if (this.options.fsync) fdatasyncSync(this.fd)
       this.segmentBytes += chunk.length
       this.stats.bytesWritten += chunk.length
     } catch (err) {
-      this.stats.lastError = (err as Error).message
+      this.fail((err as Error).message, records)
     }
+  }
+
+  private fail(message: string, recordsLost: number): void {
+    this.stats.lastError = message
+    this.stats.recordsLost += recordsLost
+    this.options.onError?.(message, recordsLost)
   }
 
   private tick(): void {
@@ -157,7 +171,7 @@ export class JournalWriter {
         this.stats.segmentsClosed++
         this.applyRetention()
       } catch (err) {
-        this.stats.lastError = (err as Error).message
+        this.fail(`compressing ${path}: ${(err as Error).message}`, 0)
       }
     })
   }

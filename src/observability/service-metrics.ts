@@ -130,6 +130,7 @@ interface JournalStatsView {
   records?: number
   bytesWritten?: number
   segmentsDeleted?: number
+  recordsLost?: number
   lastError?: string | null
 }
 
@@ -152,6 +153,11 @@ function registerJournal(r: Registry, services: Services): void {
     name: 'tidegate_journal_segments_deleted_total',
     help: 'Journal segments removed by retention',
     read: () => field('segmentsDeleted'),
+  })
+  scrapeCounter(r, {
+    name: 'tidegate_journal_records_lost_total',
+    help: 'Journal records that never reached disk (failed writes)',
+    read: () => field('recordsLost'),
   })
   scrapeGauge(r, {
     name: 'tidegate_journal_error',

@@ -1,5 +1,13 @@
 import { spawn } from 'node:child_process'
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -84,6 +92,32 @@ describe('JournalWriter', () => {
     expect(all.map((r) => r.t)).toEqual(Array.from({ length: 150 }, (_, i) => 1000 + i))
     const filtered = [...readJournal(dir, { devices: new Set(['dev-2']), from: 1120 })]
     expect(filtered).toHaveLength(30)
+  })
+
+  it('a failed write is counted and reported, records lost are never silent, and later writes go on', async () => {
+    const dir = tempDir()
+    const errors: [string, number][] = []
+    let failNext = true
+    const writer = new JournalWriter(
+      options(dir, {
+        onError: (message, lost) => errors.push([message, lost]),
+        writeFile: (fd, data) => {
+          if (failNext) {
+            failNext = false
+            throw new Error('ENOSPC: no space left on device, write')
+          }
+          writeSync(fd, data)
+        },
+      }),
+    )
+    await writer.open()
+    for (let i = 0; i < 3; i++) writer.append({ kind: 'event', t: i, event: event(i) })
+    writer.flush()
+    for (let i = 3; i < 5; i++) writer.append({ kind: 'event', t: i, event: event(i) })
+    await writer.close()
+    expect(errors).toEqual([['ENOSPC: no space left on device, write', 3]])
+    expect(writer.stats.recordsLost).toBe(3)
+    expect([...readJournal(dir)].map((r) => r.t)).toEqual([3, 4])
   })
 
   it('retention deletes the oldest closed segments beyond maxBytes', async () => {
