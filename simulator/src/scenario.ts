@@ -116,15 +116,25 @@ function fill(template: string, vars: Record<string, string>): string {
   return template.replace(/\{(\w+)\}/g, (m, k: string) => vars[k] ?? m)
 }
 
+/** A group whose id template tells its devices apart by number, so it can be multiplied. */
+function isNumbered(g: DeviceGroup): boolean {
+  return /\{(?:n|i)\}/.test(g.id)
+}
+
 /** Turns device groups into concrete devices, applying the CLI's --devices and --rate overrides. */
 export function expandDevices(s: Scenario, options: ExpandOptions = {}): DeviceSpec[] {
-  const sensors = s.devices.filter((g) => !g.actuator)
-  const natural = sensors.reduce((n, g) => n + g.count * (g.perZone ? s.zones.length : 1), 0)
-  const scale = options.devices !== undefined && natural > 0 ? options.devices / natural : 1
+  const instances = (g: DeviceGroup) => g.count * (g.perZone ? s.zones.length : 1)
+  // Only groups whose id numbers its devices ({n} or {i}) scale; a fixed id (`site-meter`) is one
+  // device per zone at most, and --devices shares what is left among the scalable groups.
+  const scalable = s.devices.filter((g) => !g.actuator && isNumbered(g))
+  const fixed = s.devices.filter((g) => !g.actuator && !isNumbered(g))
+  const natural = scalable.reduce((n, g) => n + instances(g), 0)
+  const wanted = (options.devices ?? 0) - fixed.reduce((n, g) => n + instances(g), 0)
+  const scale = options.devices !== undefined && natural > 0 ? Math.max(0, wanted) / natural : 1
   const out: DeviceSpec[] = []
   for (const g of s.devices) {
     const zones: (string | undefined)[] = g.perZone ? s.zones.map((z) => z.id) : [undefined]
-    const count = g.actuator ? g.count : Math.max(0, Math.round(g.count * scale))
+    const count = g.actuator || !isNumbered(g) ? g.count : Math.max(0, Math.round(g.count * scale))
     for (const zone of zones) {
       for (let n = 1; n <= count; n++) {
         const vars = { zone: zone ?? '', n: String(n), i: String(out.length) }

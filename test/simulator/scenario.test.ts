@@ -85,4 +85,17 @@ describe('scenario files', () => {
     expect(scaled[0]?.topic).toBe('devices/load-z1-climate-1/telemetry')
     expect(scaled[0]?.tags).toEqual({ zone: 'z1' })
   })
+
+  it('--devices multiplies numbered groups only: a fixed id (site-meter) stays one device', () => {
+    const s = loadScenarioFile('simulator/scenarios/greenhouse.yaml')
+    const devices = expandDevices(s, { devices: 50 })
+    const ids = devices.map((d) => d.id)
+    expect(ids.filter((id) => id === 'site-meter')).toHaveLength(1)
+    expect(new Set(ids).size).toBe(ids.length)
+    // 50 sensors in all: the site meter plus 49 numbered climate sensors (rounded per zone).
+    const sensors = devices.filter((d) => !d.group.actuator)
+    expect(sensors.length).toBeGreaterThanOrEqual(49)
+    expect(sensors.length).toBeLessThanOrEqual(51)
+    expect(ids).toEqual(expect.arrayContaining(['north-fan', 'south-fan', 'north-climate-25']))
+  })
 })
