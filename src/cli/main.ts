@@ -53,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0
   }
   if (command === '--version' || command === '-v') {
-    process.stdout.write(`${readVersion()}\n`)
+    process.stdout.write(`${version()}\n`)
     return 0
   }
   const handler = commands[command]
@@ -62,10 +62,6 @@ export async function main(argv: string[]): Promise<number> {
     return 2
   }
   return handler(rest)
-}
-
-function readVersion(): string {
-  return version()
 }
 
 main(process.argv.slice(2)).then(

@@ -23,9 +23,6 @@
  *   engine.push(event, processingTime)         // synchronous; effects are called before it returns
  *   engine.advanceTo(t)                        // idle windows, for/clearFor/repeat, deadman, queued commands
  *
- * Or as an RxJS operator, time and ticks from a scheduler (a TestScheduler / VirtualTimeScheduler for
- * replay): `events$.pipe(runRules(rules, { scheduler }))` emits tagged `RuleEffect`s.
- *
  * `setRules` again with a new set keeps the state of unchanged rules and resolves firing alerts of
  * changed and removed ones. Rules with `mode: shadow` publish alerts under `tidegate/shadow/`, write
  * `alerts_shadow`, and send no commands.
@@ -46,5 +43,4 @@ export { RuleEngine, type RuleEngineOptions, type RuleSetChange } from './engine
 export { loadRuleFile, loadRulesDir, type RuleFileResult, type RulesLoad } from './load.js'
 export type { CompiledRule } from './plan.js'
 export { RuleFolder } from './rule-folder.js'
-export { type RuleEffect, type RunRulesOptions, runRules } from './rx.js'
 export { type RuleFile, RuleFileSchema } from './schema.js'
