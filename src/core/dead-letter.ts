@@ -10,7 +10,6 @@ export type DeadLetterReason =
   | 'oversize'
   | 'frame'
   | 'influx_rejected'
-  | 'rule_error'
 
 export interface DeadLetter {
   reason: DeadLetterReason
