@@ -21,7 +21,8 @@ export const AGGREGATE_FUNCTIONS = [
 export type AggregateFunction = (typeof AGGREGATE_FUNCTIONS)[number]
 
 export interface AggregateCall {
-  fn: AggregateFunction
+  /** `items` (not in rule files): the window keeps its values, for `windowBy` without aggregates. */
+  fn: AggregateFunction | 'items'
   /** The CEL input expression; null for `count()`. */
   arg: string | null
   /** Offset of `arg` inside the aggregate text (for error positions). */
@@ -276,8 +277,27 @@ class Distinct implements Accumulator {
   }
 }
 
+/** Keeps every value (a window without aggregates hands its items on). */
+class Items implements Accumulator {
+  items: unknown[] = []
+  reset() {
+    this.items = []
+  }
+  add(v: unknown) {
+    this.items.push(v)
+  }
+  merge(o: Items) {
+    for (const v of o.items) this.items.push(v)
+  }
+  result() {
+    return this.items
+  }
+}
+
 export function createAccumulator(call: AggregateCall): Accumulator {
   switch (call.fn) {
+    case 'items':
+      return new Items()
     case 'count':
       return new Count(call.arg === null)
     case 'sum':

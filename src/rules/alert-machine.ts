@@ -29,6 +29,8 @@ export interface Transition {
   since: number
   /** 0 for a state change, n for the n-th re-notification while firing. */
   repeat: number
+  /** Only on the transition an operator's acknowledgement makes (state stays firing, no repeats after). */
+  acknowledged?: { by: string; at: number }
 }
 
 export class AlertMachine {
@@ -41,6 +43,7 @@ export class AlertMachine {
   private clearSince: number | null = null
   private lastNotified = 0
   private repeats = 0
+  private acknowledgedBy: { by: string; at: number } | null = null
 
   constructor(private readonly timing: AlertTiming) {}
 
@@ -97,13 +100,37 @@ export class AlertMachine {
     return out
   }
 
+  /**
+   * An operator has seen the firing alert: it stays firing but re-notifies no more until it resolves.
+   * Returns the one transition to publish (empty when not firing or already acknowledged).
+   */
+  acknowledge(by: string, at: number): Transition[] {
+    if (this.state !== 'firing' || this.acknowledgedBy !== null) return []
+    this.acknowledgedBy = { by, at }
+    return [
+      {
+        state: 'firing',
+        previous: 'firing',
+        at,
+        since: this.raisedAt,
+        repeat: this.repeats,
+        acknowledged: { by, at },
+      },
+    ]
+  }
+
+  /** Who acknowledged the current firing alert, if anyone. */
+  get acknowledged(): { by: string; at: number } | null {
+    return this.acknowledgedBy
+  }
+
   get raisedSince(): number {
     return this.raisedAt
   }
 
   private repeatIfDue(now: number, out: Transition[]): void {
     const every = this.timing.repeatMs
-    if (every <= 0) return
+    if (every <= 0 || this.acknowledgedBy !== null) return
     // Catch up one re-notification per call; a long gap does not burst.
     const due = this.lastNotified + every
     if (now < due) return
@@ -120,6 +147,7 @@ export class AlertMachine {
 
   private enterFiring(at: number, out: Transition[]): void {
     this.clearSince = null
+    this.acknowledgedBy = null
     this.repeats = 0
     this.lastNotified = at
     this.enter('firing', at, out)
@@ -127,6 +155,7 @@ export class AlertMachine {
 
   private resolve(at: number, out: Transition[]): void {
     this.clearSince = null
+    this.acknowledgedBy = null
     out.push({ state: 'resolved', previous: this.lastPublished, at, since: this.raisedAt, repeat: 0 })
     this.lastPublished = 'resolved'
     this.state = 'ok'

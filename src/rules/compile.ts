@@ -19,10 +19,10 @@ import {
   simplePath,
   toPlain,
 } from './expressions.js'
+import type { WindowPlan } from './operators/window/factory.js'
 import type { AggregateInput, CompiledAction, CompiledRule, ValueReader } from './plan.js'
 import { type Path, Problems } from './problems.js'
 import { type RuleFile, RuleFileSchema } from './schema.js'
-import type { WindowPlan } from './window-factory.js'
 
 const validateRuleFile = createOperatorFileAjv().compile(RuleFileSchema)
 

@@ -2,9 +2,9 @@ import type { Event } from '../core/event.js'
 import type { AggregateCall } from './aggregates.js'
 import type { AlertTiming } from './alert-machine.js'
 import type { ChangeScope, CompiledExpression } from './expressions.js'
+import type { WindowPlan } from './operators/window/factory.js'
 import type { RuleFile, Trigger } from './schema.js'
 import type { Template } from './templates.js'
-import type { WindowPlan } from './window-factory.js'
 
 /**
  * A checked rule, ready to run: expressions compiled, templates parsed, durations in ms.

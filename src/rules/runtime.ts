@@ -2,9 +2,9 @@ import type { Event } from '../core/event.js'
 import { ActionRunner } from './actions.js'
 import { AlertMachine, type Transition } from './alert-machine.js'
 import type { AlertTransition, RuleEffects } from './effects.js'
+import { createWindower, type Windower, type WindowResult } from './operators/window/factory.js'
 import type { CompiledRule } from './plan.js'
 import { alertMessage, EMPTY, eventContext, resultScope } from './scopes.js'
-import { createWindower, type Windower, type WindowResult } from './window-factory.js'
 
 export interface RuleStats {
   matched: number
@@ -43,7 +43,7 @@ export class RuleRuntime {
     this.windower = rule.window
       ? createWindower(rule.window, {
           emit: (r) => this.onWindow(r),
-          late: (event, key, watermark) => this.onLate(event, key, watermark),
+          late: (event, key, watermark) => this.onLate(event as Event, key, watermark),
         })
       : null
   }
@@ -137,9 +137,9 @@ export class RuleRuntime {
     const mem = this.memory.get(r.key)
     // Built by assignment, not spread: spreading a dynamically keyed object is a slow path in V8.
     const ctx: Record<string, unknown> = {
-      device: r.last.device,
+      device: (r.last as Event).device,
       key: r.key,
-      tags: r.last.tags,
+      tags: (r.last as Event).tags,
       prev: mem?.values ?? EMPTY,
       window: { start: r.start, end: r.end, count: r.count },
       time: r.end,
@@ -152,7 +152,7 @@ export class RuleRuntime {
       ctx[name] = r.values[i]
     }
     const at = this.rule.eventTime ? r.end : this.now
-    this.evaluate(r.key, values, ctx, r.last.device, r.last.tags, at, r.start)
+    this.evaluate(r.key, values, ctx, (r.last as Event).device, (r.last as Event).tags, at, r.start)
   }
 
   private evaluate(

@@ -1,6 +1,5 @@
-import type { Event } from '../core/event.js'
-import { type Accumulator, createAccumulator } from './aggregates.js'
-import { type KeyClock, TimedWindower, type WindowOutput, type WindowPlan } from './window-base.js'
+import { type Accumulator, createAccumulator } from '../../aggregates.js'
+import { type KeyClock, TimedWindower, type WindowOutput, type WindowPlan } from './base.js'
 
 interface SlidingState extends KeyClock {
   /** Event times in time order, from `head` on (the front is dropped in bulk). */
@@ -39,7 +38,7 @@ export class SlidingWindower extends TimedWindower<SlidingState> {
     state: SlidingState,
     t: number,
     inputs: readonly unknown[],
-    event: Event,
+    event: unknown,
   ): void {
     if (t < state.watermark) {
       this.out.late(event, key, state.watermark)

@@ -1,5 +1,4 @@
-import type { Event } from '../core/event.js'
-import { addToPane, type KeyClock, newPane, type Pane, paneResult, TimedWindower } from './window-base.js'
+import { addToPane, type KeyClock, newPane, type Pane, paneResult, TimedWindower } from './base.js'
 
 interface SessionState extends KeyClock {
   session: (Pane & { lastTime: number }) | null
@@ -21,7 +20,7 @@ export class SessionWindower extends TimedWindower<SessionState> {
     state: SessionState,
     t: number,
     inputs: readonly unknown[],
-    event: Event,
+    event: unknown,
   ): void {
     const gap = this.plan.gapMs
     let s = state.session

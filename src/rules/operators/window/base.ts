@@ -1,9 +1,8 @@
-import type { Event } from '../core/event.js'
-import { type Accumulator, type AggregateCall, createAccumulator } from './aggregates.js'
+import { type Accumulator, type AggregateCall, createAccumulator } from '../../aggregates.js'
 
 /**
  * Keyed window operators: the shared types and the watermark bookkeeping (one file per kind:
- * window-aligned.ts, window-session.ts, window-sliding.ts, window-count.ts; window-factory.ts picks).
+ * aligned.ts, session.ts, sliding.ts, count.ts; factory.ts picks).
  * Each takes per-event aggregate inputs and emits closed windows. Time is the event time (`time: event`) or the arrival time (`time: processing`), both passed in;
  * nothing here reads a clock, so the same code runs live, in replay and on virtual time in tests.
  *
@@ -21,12 +20,12 @@ export interface WindowResult {
   /** One result per aggregate, in the rule's order. */
   values: unknown[]
   /** The newest event of the window: its device and tags describe the result. */
-  last: Event
+  last: unknown
 }
 
 export interface WindowOutput {
   emit(result: WindowResult): void
-  late(event: Event, key: string, watermark: number): void
+  late(event: unknown, key: string, watermark: number): void
 }
 
 export interface WindowPlan {
@@ -45,7 +44,7 @@ export interface WindowPlan {
 
 export interface Windower {
   /** `time` is the event's event time; `now` the processing time. */
-  add(key: string, time: number, now: number, inputs: readonly unknown[], event: Event): void
+  add(key: string, time: number, now: number, inputs: readonly unknown[], event: unknown): void
   tick(now: number): void
   /** Open windows, for tests and stats. */
   openWindows(): number
@@ -56,7 +55,7 @@ export interface Pane {
   end: number
   count: number
   accs: Accumulator[]
-  last: Event
+  last: unknown
 }
 
 export interface KeyClock {
@@ -65,11 +64,11 @@ export interface KeyClock {
   watermark: number
 }
 
-export function newPane(plan: WindowPlan, start: number, end: number, event: Event): Pane {
+export function newPane(plan: WindowPlan, start: number, end: number, event: unknown): Pane {
   return { start, end, count: 0, accs: plan.aggregates.map(createAccumulator), last: event }
 }
 
-export function addToPane(pane: Pane, time: number, inputs: readonly unknown[], event: Event): void {
+export function addToPane(pane: Pane, time: number, inputs: readonly unknown[], event: unknown): void {
   pane.count++
   pane.last = event
   for (let i = 0; i < pane.accs.length; i++) (pane.accs[i] as Accumulator).add(inputs[i], time)
@@ -101,12 +100,12 @@ export abstract class TimedWindower<S extends KeyClock> implements Windower {
     state: S,
     time: number,
     inputs: readonly unknown[],
-    event: Event,
+    event: unknown,
   ): void
   protected abstract closeUpTo(key: string, state: S, watermark: number): void
   abstract openWindows(): number
 
-  add(key: string, time: number, now: number, inputs: readonly unknown[], event: Event): void {
+  add(key: string, time: number, now: number, inputs: readonly unknown[], event: unknown): void {
     const t = this.plan.eventTime ? time : now
     let state = this.keys.get(key)
     if (!state) {

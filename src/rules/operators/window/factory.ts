@@ -1,10 +1,10 @@
-import { AlignedWindower } from './window-aligned.js'
-import type { Windower, WindowOutput, WindowPlan } from './window-base.js'
-import { CountWindower } from './window-count.js'
-import { SessionWindower } from './window-session.js'
-import { SlidingWindower } from './window-sliding.js'
+import { AlignedWindower } from './aligned.js'
+import type { Windower, WindowOutput, WindowPlan } from './base.js'
+import { CountWindower } from './count.js'
+import { SessionWindower } from './session.js'
+import { SlidingWindower } from './sliding.js'
 
-export type { Windower, WindowOutput, WindowPlan, WindowResult } from './window-base.js'
+export type { Windower, WindowOutput, WindowPlan, WindowResult } from './base.js'
 
 export function createWindower(plan: WindowPlan, out: WindowOutput): Windower {
   switch (plan.kind) {

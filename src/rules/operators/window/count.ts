@@ -1,4 +1,3 @@
-import type { Event } from '../core/event.js'
 import {
   addToPane,
   newPane,
@@ -7,7 +6,7 @@ import {
   type Windower,
   type WindowOutput,
   type WindowPlan,
-} from './window-base.js'
+} from './base.js'
 
 interface CountState {
   pane: Pane | null
@@ -23,7 +22,7 @@ export class CountWindower implements Windower {
     private readonly out: WindowOutput,
   ) {}
 
-  add(key: string, time: number, now: number, inputs: readonly unknown[], event: Event): void {
+  add(key: string, time: number, now: number, inputs: readonly unknown[], event: unknown): void {
     const t = this.plan.eventTime ? time : now
     let state = this.keys.get(key)
     if (!state) {

@@ -1,6 +1,5 @@
-import type { Event } from '../core/event.js'
-import { type Accumulator, createAccumulator } from './aggregates.js'
-import { addToPane, type KeyClock, newPane, type Pane, TimedWindower } from './window-base.js'
+import { type Accumulator, createAccumulator } from '../../aggregates.js'
+import { addToPane, type KeyClock, newPane, type Pane, TimedWindower } from './base.js'
 
 interface SliceState extends KeyClock {
   /** Slices of length `every`, sorted by start; only those a still-open window needs. */
@@ -25,7 +24,13 @@ export class AlignedWindower extends TimedWindower<SliceState> {
     }
   }
 
-  protected place(key: string, state: SliceState, t: number, inputs: readonly unknown[], event: Event): void {
+  protected place(
+    key: string,
+    state: SliceState,
+    t: number,
+    inputs: readonly unknown[],
+    event: unknown,
+  ): void {
     const every = this.plan.everyMs
     const start = Math.floor(t / every) * every
     // Every window holding this slice was emitted already: the event is late.
@@ -63,7 +68,7 @@ export class AlignedWindower extends TimedWindower<SliceState> {
 
   private emitWindow(key: string, slices: Pane[], start: number, end: number): void {
     let count = 0
-    let last: Event | null = null
+    let last: unknown | null = null
     let merged: Accumulator[] | null = null
     for (const s of slices) {
       if (s.start >= end) break

@@ -1,0 +1,110 @@
+import type { OperatorFunction, SchedulerLike } from 'rxjs'
+import { toMs } from '../../core/duration.js'
+import { AlertMachine, type Transition } from '../alert-machine.js'
+import type { AlertChange } from './alert-state.js'
+import { resolveContext, stateful } from './operate.js'
+import { everyTick } from './scheduler.js'
+import type { Duration } from './window-by.js'
+
+export interface DeadmanOptions {
+  /** How long a key may be silent. */
+  silence: Duration
+  /** Keys watched from the start, before their first value. */
+  expect?: readonly string[]
+  for?: Duration
+  clearFor?: Duration
+  repeat?: Duration
+  scheduler?: SchedulerLike
+  tick?: number
+}
+
+/** What a deadman transition reports: when the key was last heard and how long it has been silent. */
+export interface Silence<T> {
+  key: string
+  lastSeen: number
+  silentFor: number
+  /** The key's last value (undefined for an `expect` key never heard). */
+  last: T | undefined
+}
+
+/**
+ * Fires for a key that sent nothing for `silence` (on the scheduler's clock), resolves when it speaks
+ * again. Keys are those seen since subscription plus `expect`.
+ */
+export function deadman<T extends { key: string }>(
+  options: DeadmanOptions,
+): OperatorFunction<T, AlertChange<Silence<T>>> {
+  const silence = toMs(options.silence)
+  if (!(silence > 0)) throw new TypeError('deadman: silence must be more than 0')
+  const timing = {
+    forMs: toMs(options.for ?? 0),
+    clearForMs: toMs(options.clearFor ?? 0),
+    repeatMs: toMs(options.repeat ?? 0),
+  }
+  const ctx = resolveContext(options)
+  return stateful<T, AlertChange<Silence<T>>>((out) => {
+    const seen = new Map<string, { at: number; last: T | undefined; value: Silence<T> }>()
+    const machines = new Map<string, AlertMachine>()
+    const emit = (key: string, value: Silence<T>, transitions: Transition[]) => {
+      for (const tr of transitions) out.next({ ...tr, key, value })
+    }
+    const start = ctx.scheduler.now()
+    for (const key of options.expect ?? [])
+      seen.set(key, {
+        at: start,
+        last: undefined,
+        value: { key, lastSeen: start, silentFor: 0, last: undefined },
+      })
+    const firing = () => {
+      let n = 0
+      for (const m of machines.values()) if (m.state === 'firing') n++
+      return n
+    }
+    ctx.meter?.firing.add(firing)
+    const ticks = everyTick(ctx.scheduler, ctx.tick, (now) => {
+      try {
+        for (const [key, s] of seen) {
+          const silent = now - s.at >= silence
+          let m = machines.get(key)
+          if (!silent && (m === undefined || m.state === 'ok')) continue
+          if (!m) {
+            m = new AlertMachine(timing)
+            machines.set(key, m)
+          }
+          s.value = { key, lastSeen: s.at, silentFor: now - s.at, last: s.last }
+          emit(key, s.value, m.evaluate(silent, !silent, silent ? s.at + silence : now))
+          emit(key, s.value, m.tick(now))
+        }
+      } catch (err) {
+        out.error(err)
+      }
+    })
+    return {
+      next(value) {
+        const now = ctx.scheduler.now()
+        const key = value.key
+        const s = seen.get(key)
+        if (s) {
+          s.at = now
+          s.last = value
+        } else
+          seen.set(key, { at: now, last: value, value: { key, lastSeen: now, silentFor: 0, last: value } })
+        const m = machines.get(key)
+        if (m && m.state !== 'ok') {
+          const v: Silence<T> = { key, lastSeen: now, silentFor: 0, last: value }
+          ;(seen.get(key) as { value: Silence<T> }).value = v
+          emit(key, v, m.evaluate(false, true, now))
+        }
+      },
+      complete() {
+        const now = ctx.scheduler.now()
+        for (const [key, m] of machines)
+          emit(key, (seen.get(key) as { value: Silence<T> }).value, m.forceResolve(now))
+      },
+      teardown() {
+        ticks.unsubscribe()
+        ctx.meter?.firing.delete(firing)
+      },
+    }
+  })
+}
