@@ -1,16 +1,13 @@
 import { accessSync, constants } from 'node:fs'
 import { resolve } from 'node:path'
+import { type ConfigProblem, locateConfigProblems } from '../config/locate-problems.js'
 import type { GatewayConfig } from '../config/schema.js'
 import type { FileError } from '../core/file-errors.js'
-import { parseYamlFile } from '../core/yaml-source.js'
 import { Acl } from './acl.js'
 import type { MqttConfig } from './config-schema.js'
 import { parseHash } from './passwords.js'
 
-export interface MqttProblem {
-  path: (string | number)[]
-  message: string
-}
+export type MqttProblem = ConfigProblem
 
 /** What the `mqtt` schema cannot say alone: roles that exist, hashes that parse, TLS files present. */
 export function mqttConfigProblems(mqtt: MqttConfig, baseDir: string): MqttProblem[] {
@@ -72,13 +69,5 @@ export function mqttConfigChecker(
   baseDir: string,
   configFile?: string,
 ): FileError[] {
-  const problems = mqttConfigProblems(config.mqtt, baseDir)
-  if (problems.length === 0) return []
-  const source = configFile ? parseYamlFile(configFile) : null
-  return problems.map((p) => ({
-    file: configFile ?? 'config',
-    ...(source && source.errors.length === 0 ? source.locate(['mqtt', ...p.path]) : { line: 0, col: 0 }),
-    path: `/mqtt/${p.path.join('/')}`,
-    message: p.message,
-  }))
+  return locateConfigProblems('mqtt', mqttConfigProblems(config.mqtt, baseDir), configFile)
 }

@@ -1,6 +1,6 @@
+import { locateConfigProblems } from '../../config/locate-problems.js'
 import type { GatewayConfig } from '../../config/schema.js'
 import type { FileError } from '../../core/file-errors.js'
-import { parseYamlFile } from '../../core/yaml-source.js'
 
 /** What the `influx` schema cannot say alone: the v2 API needs an organisation. */
 export function influxConfigProblems(influx: GatewayConfig['influx']): { path: string[]; message: string }[] {
@@ -15,13 +15,5 @@ export function influxConfigChecker(
   _baseDir: string,
   configFile?: string,
 ): FileError[] {
-  const problems = influxConfigProblems(config.influx)
-  if (problems.length === 0) return []
-  const source = configFile ? parseYamlFile(configFile) : null
-  return problems.map((p) => ({
-    file: configFile ?? 'config',
-    ...(source && source.errors.length === 0 ? source.locate(['influx', ...p.path]) : { line: 0, col: 0 }),
-    path: `/influx/${p.path.join('/')}`,
-    message: p.message,
-  }))
+  return locateConfigProblems('influx', influxConfigProblems(config.influx), configFile)
 }
