@@ -1,4 +1,5 @@
 import type { ExtensionFactory } from './extension.js'
+import { influxAdminExtension } from './influx-admin/extension.js'
 import { serialExtension } from './ingest/serial/extension.js'
 import { journalExtension } from './journal/extension.js'
 import { observabilityExtension } from './observability/extension.js'
@@ -17,4 +18,5 @@ export const extensionFactories: ExtensionFactory[] = [
   journalExtension,
   serialExtension,
   rulesExtension,
+  influxAdminExtension,
 ]

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.js'
 import { type FileError, FileErrors, formatFileError } from '../core/file-errors.js'
 import { loadCatalog } from '../devices/catalog.js'
 import { checkRegistryAndCommands } from '../devices/registry-check.js'
+import { shapeConfigChecker } from '../influx-admin/config-checker.js'
 import { serialConfigChecker } from '../ingest/serial/config-checker.js'
 import { checkRuleFiles } from '../rules/check-rules.js'
 import { influxConfigChecker } from '../sinks/outbox/config-checker.js'
@@ -20,6 +21,7 @@ checkers.push(checkRuleFiles)
 checkers.push(serialConfigChecker)
 checkers.push(influxConfigChecker)
 checkers.push(mqttConfigChecker)
+checkers.push(shapeConfigChecker)
 
 export async function runCheck(argv: string[]): Promise<number> {
   const { values } = parseCommonArgs(argv)

@@ -14,6 +14,7 @@ Usage:
   tidegate command <device> <name> '<json>'   send a command through the gateway, print its outcome
   tidegate replay [...] <recording> run rules over recorded traffic on a virtual clock (docs/replay.md)
   tidegate journal export [...]    write journal records as JSON lines (see docs/replay.md)
+  tidegate influx status [--config FILE] [--json]   retention policies, continuous queries, series, disk
   tidegate passwd                 read a password on stdin, print its hash for mqtt.auth.users
   tidegate --help | --version
 
@@ -44,6 +45,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   journal: runJournal,
   replay: runReplayCommand,
   passwd: runPasswd,
+  influx: async (argv) => (await import('../influx-admin/status-command.js')).runInfluxCommand(argv),
 }
 
 export async function main(argv: string[]): Promise<number> {

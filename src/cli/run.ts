@@ -3,6 +3,7 @@ import { FileErrors } from '../core/file-errors.js'
 import { Gateway } from '../gateway.js'
 import { createLoggerFromConfig } from '../observability/logger.js'
 import { configPathFrom, parseCommonArgs } from './args.js'
+import { reloadConfig } from './reload.js'
 
 const SHUTDOWN_DEADLINE_MS = 10_000
 
@@ -22,11 +23,15 @@ export async function runGateway(argv: string[]): Promise<number> {
   const logger = createLoggerFromConfig(loaded.config.log)
   const gateway = new Gateway({ config: loaded.config, logger })
   await gateway.start()
+  // SIGHUP re-reads the config; features that can apply it live do (docs/operations.md).
+  const reload = () => void reloadConfig(file, gateway.context.services, logger)
+  process.on('SIGHUP', reload)
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info({ signal }, 'shutting down')
       process.off('SIGINT', stop)
       process.off('SIGTERM', stop)
+      process.off('SIGHUP', reload)
       resolve()
     }
     process.on('SIGINT', stop)

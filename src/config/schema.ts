@@ -1,9 +1,10 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { MqttSchema } from '../broker/config-schema.js'
 import { Duration } from '../core/duration.js'
-import { JournalConfigSchema } from '../journal/config-schema.js'
 import { DevicesConfigSchema } from '../devices/registry-config.js'
+import { influxAdminKeys } from '../influx-admin/config-schema.js'
 import { SerialSectionSchema } from '../ingest/serial/config-schema.js'
+import { JournalConfigSchema } from '../journal/config-schema.js'
 import { MetricsSchema } from '../observability/config-schema.js'
 import { OutboxBufferSchema } from '../sinks/outbox/config-schema.js'
 
@@ -53,6 +54,8 @@ export const InfluxSchema = Type.Object(
       description: 'gzip level of write bodies',
     }),
     buffer: OutboxBufferSchema,
+    // retention, downsample, maxSeries: the database-shape feature (src/influx-admin/).
+    ...influxAdminKeys,
   },
   { additionalProperties: false, default: {} },
 )

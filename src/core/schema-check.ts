@@ -9,6 +9,8 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 
 /** Marks a schema node as a duration (see duration.ts) so its errors read as one plain sentence. */
 export const DURATION_MARK = 'x-duration'
+/** A string pattern's plain-words description: a value that does not match reads "invalid "x": <hint>". */
+export const HINT_MARK = 'x-hint'
 
 /**
  * One ajv instance for operator files: defaults applied, every error reported, and `verbose` so an
@@ -48,6 +50,8 @@ export function plainMessage(e: ErrorObject): string {
   if (parent?.[DURATION_MARK] && e.keyword !== 'minimum') {
     return `invalid duration ${shown(e.data)}: use a number with a unit (250ms, 10s, 5m, 2h, 7d) or whole milliseconds`
   }
+  if (e.keyword === 'pattern' && typeof parent?.[HINT_MARK] === 'string')
+    return `invalid value ${shown(e.data)}: ${parent[HINT_MARK]}`
   switch (e.keyword) {
     case 'required':
       return `missing required key "${(e.params as { missingProperty: string }).missingProperty}"`

@@ -5,8 +5,9 @@ import { join } from 'node:path'
 import { inject } from 'vitest'
 import { configFromObject } from '../../src/config/load.js'
 import type { GatewayConfig } from '../../src/config/schema.js'
+import type { ExtensionFactory } from '../../src/extension.js'
 import { Gateway } from '../../src/gateway.js'
-import { createLogger } from '../../src/observability/logger.js'
+import { createLogger, type Logger } from '../../src/observability/logger.js'
 import { InfluxHttpClient } from '../../src/sinks/influx/http-client.js'
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] }
@@ -17,7 +18,11 @@ export function uniqueDatabase(): string {
 }
 
 /** A gateway on free ports (port 0), the shared test influxd, its own database; started. */
-export async function startTestGateway(overrides: Record<string, unknown> = {}): Promise<{
+export async function startTestGateway(
+  overrides: Record<string, unknown> = {},
+  /** Features other than the default list (e.g. one built with test timings), a logger to read. */
+  options: { extensions?: ExtensionFactory[]; logger?: Logger } = {},
+): Promise<{
   gateway: Gateway
   config: Readonly<GatewayConfig>
   mqttUrl: string
@@ -35,7 +40,11 @@ export async function startTestGateway(overrides: Record<string, unknown> = {}):
     dataDir: mkdtempSync(join(tmpdir(), 'tidegate-test-')),
   }
   const config = configFromObject(merge(base, overrides))
-  const gateway = new Gateway({ config, logger: createLogger(config.log.level, false) })
+  const gateway = new Gateway({
+    config,
+    logger: options.logger ?? createLogger(config.log.level, false),
+    ...(options.extensions ? { extensions: options.extensions } : {}),
+  })
   await gateway.start()
   const listener = gateway.broker.listeners[0]
   if (!listener) throw new Error('no listener')

@@ -16,7 +16,14 @@ export interface InfluxdHandle {
   restart(): Promise<void>
 }
 
-function configText(dir: string, httpPort: number, rpcPort: number): string {
+export interface InfluxdOptions {
+  /** `[http] auth-enabled`: every query needs a user (create the first admin with CREATE USER ... WITH ALL PRIVILEGES). */
+  auth?: boolean
+  /** Run continuous queries (off by default: the suite's influxd only stores), checking every `runInterval`. */
+  continuousQueries?: { runInterval: string }
+}
+
+function configText(dir: string, httpPort: number, rpcPort: number, options: InfluxdOptions): string {
   return `reporting-disabled = true
 bind-address = "127.0.0.1:${rpcPort}"
 [meta]
@@ -30,10 +37,12 @@ bind-address = "127.0.0.1:${rpcPort}"
   bind-address = "127.0.0.1:${httpPort}"
   log-enabled = false
   max-body-size = 0
+  auth-enabled = ${options.auth === true}
 [monitor]
   store-enabled = false
 [continuous_queries]
-  enabled = false
+  enabled = ${options.continuousQueries !== undefined}
+  run-interval = "${options.continuousQueries?.runInterval ?? '1s'}"
 [logging]
   level = "error"
 `
@@ -54,12 +63,12 @@ async function waitForPing(url: string, child: ChildProcess, timeoutMs: number):
   throw new Error(`influxd did not answer on ${url} within ${timeoutMs} ms`)
 }
 
-export async function startInfluxd(): Promise<InfluxdHandle> {
+export async function startInfluxd(options: InfluxdOptions = {}): Promise<InfluxdHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'tidegate-influxd-'))
   const port = await freePort()
   const rpcPort = await freePort()
   const confPath = join(dir, 'influxdb.conf')
-  writeFileSync(confPath, configText(dir, port, rpcPort))
+  writeFileSync(confPath, configText(dir, port, rpcPort, options))
   const url = `http://127.0.0.1:${port}`
   let child: ChildProcess
   const launch = async () => {

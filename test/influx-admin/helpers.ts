@@ -1,0 +1,47 @@
+import { Writable } from 'node:stream'
+import type { ExtensionFactory } from '../../src/extension.js'
+import { extensionFactories } from '../../src/extensions.js'
+import type { Gateway } from '../../src/gateway.js'
+import { type InfluxAdminView, influxAdminExtension } from '../../src/influx-admin/extension.js'
+import type { ShapeStatus } from '../../src/influx-admin/shape-keeper.js'
+import { createLogger, type Logger } from '../../src/observability/logger.js'
+
+/** The default features, with the InfluxDB shape feature on test timings (fast retries and polls). */
+export function fastShapeExtensions(): ExtensionFactory[] {
+  const fast: ExtensionFactory = (ctx) =>
+    influxAdminExtension(ctx, { retryBaseMs: 50, retryCapMs: 200, pollIntervalMs: 100 })
+  return extensionFactories.map((f) => (f === influxAdminExtension ? fast : f))
+}
+
+/** A logger whose JSON lines the test can read. */
+export function capturedLogger(): {
+  logger: Logger
+  lines: { level: number; msg: string; [k: string]: unknown }[]
+} {
+  const lines: { level: number; msg: string }[] = []
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line))
+      done()
+    },
+  })
+  return { logger: createLogger('info', false, { destination }), lines }
+}
+
+export function shapeView(gateway: Gateway): InfluxAdminView {
+  return gateway.context.services.get('influxAdmin') as InfluxAdminView
+}
+
+/** Polls the feature's status until `done` says yes; returns the last one. */
+export async function statusUntil(
+  gateway: Gateway,
+  done: (s: ShapeStatus) => boolean,
+  timeoutMs = 10_000,
+): Promise<ShapeStatus> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    const s = shapeView(gateway).status()
+    if (done(s) || Date.now() > until) return s
+    await new Promise((r) => setTimeout(r, 25))
+  }
+}
