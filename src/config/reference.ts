@@ -25,6 +25,7 @@ type Node = TSchema & {
   minimum?: number
   maximum?: number
   'x-duration'?: boolean
+  'x-size'?: boolean
 }
 
 export interface ReferenceRow {
@@ -37,6 +38,7 @@ export interface ReferenceRow {
 
 function typeOf(s: Node): string {
   if (s['x-duration']) return 'duration'
+  if (s['x-size']) return 'size'
   if (s.anyOf?.every((b) => b.const !== undefined))
     return s.anyOf.map((b) => JSON.stringify(b.const).replace(/"/g, '')).join(' \\| ')
   if (s.anyOf) return s.anyOf.map(typeOf).join(' or ')

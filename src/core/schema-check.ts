@@ -11,6 +11,8 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 export const DURATION_MARK = 'x-duration'
 /** A string pattern's plain-words description: a value that does not match reads "invalid "x": <hint>". */
 export const HINT_MARK = 'x-hint'
+/** Marks a schema node as a size (see size.ts), for the same reason. */
+export const SIZE_MARK = 'x-size'
 
 /**
  * One ajv instance for operator files: defaults applied, every error reported, and `verbose` so an
@@ -52,6 +54,9 @@ export function plainMessage(e: ErrorObject): string {
   }
   if (e.keyword === 'pattern' && typeof parent?.[HINT_MARK] === 'string')
     return `invalid value ${shown(e.data)}: ${parent[HINT_MARK]}`
+  if (parent?.[SIZE_MARK] && e.keyword !== 'minimum') {
+    return `invalid size ${shown(e.data)}: use a number with a unit (512KiB, 128MiB, 1GB) or whole bytes`
+  }
   switch (e.keyword) {
     case 'required':
       return `missing required key "${(e.params as { missingProperty: string }).missingProperty}"`

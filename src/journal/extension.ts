@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import type { AedesPublishPacket } from 'aedes'
 import type { Subscription } from 'rxjs'
 import { toMs } from '../core/duration.js'
+import { toBytes } from '../core/size.js'
 import type { Extension, GatewayContext } from '../extension.js'
 import { RateLimitedLog } from '../observability/logger.js'
 import type { JournalRecord } from './record.js'
@@ -34,9 +35,9 @@ export function journalExtension(ctx: GatewayContext): Extension | null {
   const errorLog = new RateLimitedLog(ctx.logger, 6)
   const writer = new JournalWriter({
     dir: journalDir(ctx),
-    maxBytes: c.maxBytes,
+    maxBytes: toBytes(c.maxBytes),
     maxAgeMs: toMs(c.maxAge),
-    segmentBytes: c.segmentBytes,
+    segmentBytes: toBytes(c.segmentBytes),
     segmentAgeMs: toMs(c.segmentAge),
     flushIntervalMs: toMs(c.flushInterval),
     fsync: c.fsync,

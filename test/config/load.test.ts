@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config/load.js'
 import { type FileError, FileErrors, formatFileError } from '../../src/core/file-errors.js'
+import { toBytes } from '../../src/core/size.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tidegate-config-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -105,6 +106,26 @@ describe('config errors name file:line:col and path', () => {
         path: '/influx/flushInterval',
         message:
           'invalid duration "5 minutes": use a number with a unit (250ms, 10s, 5m, 2h, 7d) or whole milliseconds',
+      },
+    ])
+  })
+
+  it('sizes take a unit or whole bytes, alike in the outbox and the journal; a bad one is one plain error', () => {
+    const { config } = loadConfig(
+      write('influx:\n  buffer:\n    maxBytes: 4096\njournal:\n  maxBytes: 512MiB\n  segmentBytes: 1048576\n'),
+      {},
+    )
+    expect(toBytes(config.influx.buffer.maxBytes)).toBe(4096)
+    expect(toBytes(config.journal.maxBytes)).toBe(536_870_912)
+    expect(toBytes(config.journal.segmentBytes)).toBe(1_048_576)
+    expect(toBytes(loadConfig(write(''), {}).config.journal.maxBytes)).toBe(268_435_456)
+    expect(errorsOf('journal:\n  maxBytes: 2 gigs\n')).toEqual([
+      {
+        file: 'F',
+        line: 2,
+        col: 13,
+        path: '/journal/maxBytes',
+        message: 'invalid size "2 gigs": use a number with a unit (512KiB, 128MiB, 1GB) or whole bytes',
       },
     ])
   })

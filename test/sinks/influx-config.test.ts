@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { configFromObject } from '../../src/config/load.js'
 import { parseRetryAfter } from '../../src/sinks/influx/http-client.js'
 import { influxConfigProblems } from '../../src/sinks/outbox/config-checker.js'
-import { toBytes } from '../../src/sinks/outbox/config-schema.js'
+import { toBytes } from '../../src/core/size.js'
 
 describe('Retry-After', () => {
   it('reads delta-seconds and HTTP dates, ignores anything else', () => {

@@ -8,7 +8,7 @@ import { MemoryChunkStore } from '../../store/memory-chunk-store.js'
 import { InfluxHttpClient } from '../influx/http-client.js'
 import type { PointSink } from '../sink.js'
 import { influxConfigProblems } from './config-checker.js'
-import { toBytes } from './config-schema.js'
+import { toBytes } from '../../core/size.js'
 import { OutboxSink } from './outbox-sink.js'
 
 type InfluxConfig = GatewayConfig['influx']
