@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util'
 import type { Event } from '../src/core/event.js'
 import { AvailabilityTracker } from '../src/devices/availability.js'
-import { systemClock } from '../src/devices/availability-clock.js'
+import { systemClock } from '../src/core/clock.js'
 import { DeviceRegistry } from '../src/devices/registry.js'
 import { DeadLetters } from '../src/ingest/dead-letters.js'
 import { newHygieneCounters } from '../src/ingest/hygiene/counters.js'

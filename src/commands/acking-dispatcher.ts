@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { CommandDispatcher, CommandRequest, CommandSendResult } from '../core/command.js'
-import type { Clock } from '../devices/availability-clock.js'
+import { type Clock, UNREF } from '../core/clock.js'
 import { parseAck } from './ack.js'
 import { type CommandCatalog, type CompiledCommand, paramErrors } from './command-catalog.js'
 import type { CommandOutcome, CommandStatus } from './command-outcome.js'
@@ -188,17 +188,21 @@ export class AckingCommandDispatcher implements CommandDispatcher {
 
   private enqueue(device: string, type: string, command: CompiledCommand, message: CommandMessage): void {
     const entry: Queued = { message, type, command, timer: null }
-    entry.timer = this.deps.clock.setTimeout(() => {
-      const queue = this.queued.get(device) ?? []
-      const i = queue.indexOf(entry)
-      if (i < 0) return
-      queue.splice(i, 1)
-      if (queue.length === 0) this.queued.delete(device)
-      this.bump(device, -1)
-      this.report(device, type, message, 'expired', {
-        reason: `device stayed offline for ${this.policy.queueForMs} ms (devices.commands.queueFor)`,
-      })
-    }, this.policy.queueForMs)
+    entry.timer = this.deps.clock.setTimeout(
+      () => {
+        const queue = this.queued.get(device) ?? []
+        const i = queue.indexOf(entry)
+        if (i < 0) return
+        queue.splice(i, 1)
+        if (queue.length === 0) this.queued.delete(device)
+        this.bump(device, -1)
+        this.report(device, type, message, 'expired', {
+          reason: `device stayed offline for ${this.policy.queueForMs} ms (devices.commands.queueFor)`,
+        })
+      },
+      this.policy.queueForMs,
+      UNREF,
+    )
     const queue = this.queued.get(device) ?? []
     queue.push(entry)
     this.queued.set(device, queue)
@@ -222,7 +226,7 @@ export class AckingCommandDispatcher implements CommandDispatcher {
     const { message, command } = tracked
     message.attempt++
     message.at = this.deps.clock.now()
-    tracked.timer = this.deps.clock.setTimeout(() => this.timedOut(device, tracked), command.timeoutMs)
+    tracked.timer = this.deps.clock.setTimeout(() => this.timedOut(device, tracked), command.timeoutMs, UNREF)
     this.report(device, tracked.type, message, 'sent')
     this.deps.mqtt.deliver(device, { ...message })
   }

@@ -1,4 +1,4 @@
-import type { Clock } from './availability-clock.js'
+import { type Clock, UNREF } from '../core/clock.js'
 
 export type AvailabilityStatus = 'online' | 'offline'
 
@@ -179,12 +179,16 @@ export class AvailabilityTracker {
     const limit = this.options.offlineAfterOf(s.type)
     if (limit === undefined) return
     const wait = Math.max(0, s.lastSeen + limit - this.options.clock.now())
-    s.timer = this.options.clock.setTimeout(() => {
-      s.timer = null
-      if (s.status !== 'online') return
-      if (this.options.clock.now() - s.lastSeen >= limit) this.goOffline(device, s, 'silent')
-      else this.arm(device, s)
-    }, wait)
+    s.timer = this.options.clock.setTimeout(
+      () => {
+        s.timer = null
+        if (s.status !== 'online') return
+        if (this.options.clock.now() - s.lastSeen >= limit) this.goOffline(device, s, 'silent')
+        else this.arm(device, s)
+      },
+      wait,
+      UNREF,
+    )
   }
 
   private disarm(s: DeviceState): void {

@@ -12,7 +12,7 @@ import { createOrderGate } from '../ingest/hygiene/order-gate.js'
 import { createSkewGate } from '../ingest/hygiene/skew-gate.js'
 import { createUnknownDeviceGate } from '../ingest/hygiene/unknown-device-gate.js'
 import { AvailabilityTracker } from './availability.js'
-import { type Clock, systemClock } from './availability-clock.js'
+import { type Clock, systemClock, UNREF } from '../core/clock.js'
 import { wireAvailability } from './availability-mqtt.js'
 import { createAvailabilityOutput } from './availability-output.js'
 import { DeviceRegistry } from './registry.js'
@@ -55,15 +55,19 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
   let unregisteredTimer: unknown = null
   const publishUnregisteredSoon = () => {
     if (unregisteredTimer !== null) return
-    unregisteredTimer = clock.setTimeout(() => {
-      unregisteredTimer = null
-      if (ctx.broker.instance.closed) return
-      ctx.broker
-        .publish(UNREGISTERED_TOPIC, JSON.stringify(registry.unregistered()), { qos: 1, retain: true })
-        .catch((err: unknown) =>
-          ctx.logger.warn({ err: (err as Error).message }, 'unregistered list publish failed'),
-        )
-    }, UNREGISTERED_PUBLISH_MS)
+    unregisteredTimer = clock.setTimeout(
+      () => {
+        unregisteredTimer = null
+        if (ctx.broker.instance.closed) return
+        ctx.broker
+          .publish(UNREGISTERED_TOPIC, JSON.stringify(registry.unregistered()), { qos: 1, retain: true })
+          .catch((err: unknown) =>
+            ctx.logger.warn({ err: (err as Error).message }, 'unregistered list publish failed'),
+          )
+      },
+      UNREGISTERED_PUBLISH_MS,
+      UNREF,
+    )
   }
   const defaultOfflineAfter = cfg.offlineAfter === undefined ? undefined : toMs(cfg.offlineAfter)
   const tracker = new AvailabilityTracker({
@@ -79,7 +83,7 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
       // Just connected: a clean-session device cannot receive its queued commands before it subscribes
       // again, so they wait for that SUBSCRIBE (onSubscribe), or a short grace for persistent sessions.
       if (change.reason === 'connected')
-        clock.setTimeout(() => dispatcher.deviceOnline(change.device), QUEUE_FLUSH_GRACE_MS)
+        clock.setTimeout(() => dispatcher.deviceOnline(change.device), QUEUE_FLUSH_GRACE_MS, UNREF)
       else dispatcher.deviceOnline(change.device)
     },
   })

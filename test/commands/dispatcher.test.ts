@@ -8,7 +8,7 @@ import {
 import { CommandCatalog } from '../../src/commands/command-catalog.js'
 import type { CommandOutcome } from '../../src/commands/command-outcome.js'
 import { loadCatalog } from '../../src/devices/catalog.js'
-import { ManualClock } from '../registry/manual-clock.js'
+import { ManualClock } from '../helpers/manual-clock.js'
 
 // The shipped power meter: `set {on: boolean}`, timeout 5s, 2 retries.
 const { catalog } = loadCatalog(join(import.meta.dirname, '../../devices'))

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { useCleanup } from '../helpers/cleanup.js'
 import { startInfluxStub } from './helpers/influx-stub.js'
 import { makeOutbox, removeTempDirs, sleep, tempDir, waitFor } from './helpers/make-outbox.js'
-import { ManualClock } from './helpers/manual-clock.js'
+import { ManualClock } from '../helpers/manual-clock.js'
 
 afterAll(removeTempDirs)
 
@@ -55,13 +55,13 @@ describe.each(stores)('outbox batching and request shape (HTTP stub, %s store)',
     await sink.start()
     cleanup.push(() => sink.close(1000))
     for (let i = 0; i < 3; i++) sink.write(line(i), 'telemetry')
-    await clock.advance(5) // the group commit starts...
+    await clock.advanceSettled(5) // the group commit starts...
     await new Promise<void>((r) => sink.whenAccepted(r)) // ...and lands (real disk time)
-    await clock.advance(394)
+    await clock.advanceSettled(394)
     expect(sink.stats()).toMatchObject({ pendingPoints: 3, oldestPendingAgeMs: 399 })
     await realPause(150) // a request started by now would reach the stub in this (real) time
     expect(stub.writes).toHaveLength(0)
-    await clock.advance(1)
+    await clock.advanceSettled(1)
     await waitFor(() => stub.writes.length === 1, 3000, 'the timed batch')
     expect(stub.writes[0]?.body).toBe([0, 1, 2].map(line).join('\n'))
   })
@@ -79,7 +79,7 @@ describe.each(stores)('outbox batching and request shape (HTTP stub, %s store)',
     await sink.start()
     cleanup.push(() => sink.close(0))
     sink.write(line(0), 'telemetry')
-    await clock.advance(5) // the group commit
+    await clock.advanceSettled(5) // the group commit
     await waitFor(() => stub.writes.length === 1, 3000, 'first try')
     // The n-th retry waits between 100 ms and min(800, 100 * 2^n) ms.
     const waits: number[] = []
@@ -90,7 +90,7 @@ describe.each(stores)('outbox batching and request shape (HTTP stub, %s store)',
       // 10 ms steps until the backoff timer fires (the only timer left), then the retry reaches the stub.
       while (clock.fired === fired) {
         if (clock.now() - before > 2000) throw new Error('no retry')
-        await clock.advance(10)
+        await clock.advanceSettled(10)
       }
       waits.push(clock.now() - before)
       await waitFor(() => stub.writes.length === n + 1, 3000, `retry ${n}`)

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { GroupCommit } from '../../src/sinks/outbox/group-commit.js'
 import type { ChunkMeta, NewChunk } from '../../src/store/chunk-store.js'
-import { ManualClock } from './helpers/manual-clock.js'
+import { ManualClock } from '../helpers/manual-clock.js'
 
 /** A store whose commits finish when the test says so (the disk's fsync, by hand). */
 function handStore() {
@@ -37,9 +37,9 @@ describe('group commit', () => {
     gc.add('a 1', 'telemetry')
     gc.add('b 2', 'alert')
     gc.whenCommitted(() => acks.push('after a,b'))
-    await clock.advance(4)
+    await clock.advanceSettled(4)
     expect(store.commits).toHaveLength(0) // the window is still open
-    await clock.advance(1)
+    await clock.advanceSettled(1)
     expect(store.commits).toHaveLength(1)
     expect(store.commits[0]?.chunks.map((c) => [c.klass, c.lines])).toEqual([
       ['telemetry', ['a 1']],
@@ -47,13 +47,13 @@ describe('group commit', () => {
     ])
     gc.add('c 3', 'telemetry')
     gc.whenCommitted(() => acks.push('after c'))
-    await clock.advance(5)
+    await clock.advanceSettled(5)
     expect(store.commits).toHaveLength(2) // the second commit overlaps the first
     store.commits[1]?.finish() // the later commit lands first...
-    await clock.advance(0)
+    await clock.advanceSettled(0)
     expect(acks).toEqual([]) // ...but nothing is acknowledged before the earlier lines are durable
     store.commits[0]?.finish()
-    await clock.advance(0)
+    await clock.advanceSettled(0)
     expect(acks).toEqual(['after a,b', 'after c'])
     expect(committed.flat().map((m) => m.lines)).toEqual([1, 1, 1])
     // Nothing pending: a callback runs at once.
@@ -78,10 +78,10 @@ describe('group commit', () => {
       acked = true
     })
     expect(gc.pendingLines).toBe(7)
-    await clock.advance(5)
+    await clock.advanceSettled(5)
     expect(store.commits[0]?.chunks.map((c) => c.lines.length)).toEqual([3, 3, 1])
     store.commits[0]?.fail(new Error('disk full'))
-    await clock.advance(0)
+    await clock.advanceSettled(0)
     expect(acked).toBe(false)
     expect(failed).toEqual([7])
   })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { type AvailabilityChange, AvailabilityTracker } from '../../src/devices/availability.js'
-import { ManualClock } from './manual-clock.js'
+import { ManualClock } from '../helpers/manual-clock.js'
 
 function setup(offlineAfter: number | undefined = 60_000) {
   const clock = new ManualClock()

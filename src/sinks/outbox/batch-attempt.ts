@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from './clock.js'
+import { type Clock, systemClock } from '../../core/clock.js'
 
 /** Why a batch stopped before InfluxDB answered for all of it. */
 export class BatchAborted extends Error {

@@ -1,6 +1,6 @@
 /**
- * The outbox's time: its clock reading and its timers (commit window, flush interval, backoff). Injected
- * so tests can move time by hand while sockets and fetch run for real.
+ * Time and timers, injected wherever a timeout, window or backoff runs (availability, commands, outbox),
+ * so tests move time by hand while sockets and files stay real.
  */
 export interface Clock {
   now(): number
@@ -20,3 +20,6 @@ export const systemClock: Clock = {
     clearTimeout(handle as NodeJS.Timeout)
   },
 }
+
+/** Timers that never keep a stopping process alive (device silence, command timeouts). */
+export const UNREF = { unref: true } as const
