@@ -2,6 +2,7 @@ import { statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import mqtt from 'mqtt'
+import { commandTopic } from '../commands/command-topics.js'
 import { loadConfig } from '../config/load.js'
 import { toMs } from '../core/duration.js'
 import { formatFileError } from '../core/file-errors.js'
@@ -142,6 +143,6 @@ export async function runReplayCommand(argv: string[]): Promise<number> {
 }
 
 function publishOutcome(client: mqtt.MqttClient, o: ReplayOutcome): void {
-  const topic = o.kind === 'alert' ? `alerts/${o.rule}/${o.key}` : `devices/${o.device}/commands/${o.name}`
+  const topic = o.kind === 'alert' ? `alerts/${o.rule}/${o.key}` : commandTopic(o.device, o.name)
   client.publish(topic, JSON.stringify(o), { qos: 1 })
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Broker } from '../broker/broker.js'
 import type { CommandDispatcher, CommandRequest, CommandSendResult } from '../core/command.js'
 import type { Logger } from '../observability/logger.js'
+import { commandTopic } from './command-topics.js'
 
 /** Publishes a command QoS 1 to `devices/<device>/commands/<name>` with an id; no tracking. */
 export class DirectCommandDispatcher implements CommandDispatcher {
@@ -20,7 +21,7 @@ export class DirectCommandDispatcher implements CommandDispatcher {
       at: Date.now(),
     })
     this.broker
-      .publish(`devices/${request.device}/commands/${request.name}`, payload, { qos: 1 })
+      .publish(commandTopic(request.device, request.name), payload, { qos: 1 })
       .catch((err: unknown) => {
         this.logger.warn({ err: (err as Error).message, device: request.device }, 'command publish failed')
       })

@@ -13,7 +13,11 @@ export const JournalConfigSchema = Type.Object(
       description: 'closed segments kept (512MiB, 1GB, or bytes)',
     }),
     maxAge: Duration({ default: '7d', description: 'closed segments older than this are deleted' }),
-    segmentBytes: Bytes({ minimum: 65_536, default: '16MiB', description: 'a segment is closed at this size' }),
+    segmentBytes: Bytes({
+      minimum: 65_536,
+      default: '16MiB',
+      description: 'a segment is closed at this size',
+    }),
     segmentAge: Duration({ default: '1h' }),
     flushInterval: Duration({ default: '200ms' }),
     fsync: Type.Boolean({ default: false, description: 'fdatasync each flush (power-loss safe, slower)' }),

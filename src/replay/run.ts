@@ -2,10 +2,9 @@ import type { Event } from '../core/event.js'
 import type { Normalizer } from '../ingest/normalize.js'
 import type { ReplayInput } from '../journal/recording.js'
 import { type CompiledRule, type RuleEffects, RuleEngine } from '../rules/index.js'
+import { DEFAULT_TICK_MS as RULE_TICK_MS } from '../rules/operators/scheduler.js'
 import type { ReplayOutcome } from './outcome.js'
 
-/** The live gateway ticks its engine this often; replay ticks on the same grid so timers fire alike. */
-export const REPLAY_TICK_MS = 250
 const MAX_STEPPED_MS = 3_600_000
 
 export interface ReplayOptions {
@@ -84,7 +83,7 @@ export async function runReplay(
   if (!first) return { outcomes, events: 0, deadLetters, ruleErrors }
   now = inputTime(first.input)
   engine.setRules(options.rules, now)
-  let nextTick = Math.ceil(now / REPLAY_TICK_MS) * REPLAY_TICK_MS
+  let nextTick = Math.ceil(now / RULE_TICK_MS) * RULE_TICK_MS
   const speed = options.speed ?? 0
   let events = 0
   const advance = async (to: number) => {
@@ -92,15 +91,15 @@ export async function runReplay(
     // Across a long silence, one jump to the grid point an hour before `to`: the engine runs every timer
     // due in between in order, and the last hour is stepped tick by tick as live would.
     if (to - nextTick > MAX_STEPPED_MS) {
-      nextTick = Math.floor((to - MAX_STEPPED_MS) / REPLAY_TICK_MS) * REPLAY_TICK_MS
+      nextTick = Math.floor((to - MAX_STEPPED_MS) / RULE_TICK_MS) * RULE_TICK_MS
       now = nextTick
       engine.advanceTo(now)
-      nextTick += REPLAY_TICK_MS
+      nextTick += RULE_TICK_MS
     }
     while (nextTick <= to) {
       now = nextTick
       engine.advanceTo(now)
-      nextTick += REPLAY_TICK_MS
+      nextTick += RULE_TICK_MS
     }
     now = Math.max(now, to)
   }

@@ -8,11 +8,10 @@ import { RuleEngine } from './engine.js'
 import { FolderWatcher } from './folder-watcher.js'
 import { type GatewayEffectStats, gatewayEffects } from './gateway-effects.js'
 import { RuleFolder } from './rule-folder.js'
+import { DEFAULT_TICK_MS as RULE_TICK_MS } from './operators/scheduler.js'
 
 /** Where rule file errors are published (retained: the current state of the folder). */
 export const RULE_ERRORS_TOPIC = 'tidegate/rules/errors'
-/** How often time alone moves rules on (idle windows, for/clearFor/repeat, deadman, queued commands). */
-const TICK_MS = 250
 const RELOAD_DEBOUNCE_MS = 200
 
 /**
@@ -71,7 +70,7 @@ export function rulesExtension(ctx: GatewayContext): Extension {
       }
       reload('start')
       subscriptions.push(ctx.events.subscribe((event) => engine.push(event)))
-      subscriptions.push(interval(TICK_MS).subscribe(() => engine.advanceTo()))
+      subscriptions.push(interval(RULE_TICK_MS).subscribe(() => engine.advanceTo()))
       watcher.start()
     },
     async stop() {

@@ -2,7 +2,8 @@ import { type SchedulerAction, type SchedulerLike, Subscription } from 'rxjs'
 
 /**
  * How often the operators let time alone move things on (idle windows, `for`/`clearFor`/`repeat`,
- * deadman silence, held commands) when they run on a real-time scheduler.
+ * deadman silence, held commands) when they run on a real-time scheduler. The gateway's rules extension and
+ * replay step by this one constant, so a replayed alert fires at the time it would have fired live.
  */
 export const DEFAULT_TICK_MS = 250
 
