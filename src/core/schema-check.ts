@@ -11,7 +11,7 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv
 export const DURATION_MARK = 'x-duration'
 /** A string pattern's plain-words description: a value that does not match reads "invalid "x": <hint>". */
 export const HINT_MARK = 'x-hint'
-/** Marks a schema node as a size (see size.ts), for the same reason. */
+/** Marks a schema node as a size (see size.ts), worded like a duration. */
 export const SIZE_MARK = 'x-size'
 
 /**
