@@ -2,8 +2,8 @@ import type { AedesPublishPacket, Client, PublishPacket, Subscription } from 'ae
 import type { Acl } from './acl.js'
 import type { Authenticator } from './authenticator.js'
 import type { MqttConfig } from './config-schema.js'
+import { PublishThrottle } from './publish-throttle.js'
 import type { Refusals } from './refusals.js'
-import { TokenBucket } from './token-bucket.js'
 
 /** Where a rate-limited publish goes: `$` topics never match a client's wildcard subscription [MQTT-4.7.2-1]. */
 export const DROPPED_TOPIC = '$tidegate/dropped'
@@ -11,12 +11,14 @@ export const DROPPED_TOPIC = '$tidegate/dropped'
 type PublishHook = (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) => void
 
 /**
- * The ACL and the per-client publish rate in front of ingest: a publish that is denied or over the
- * rate never reaches `next` (the ingest hook). Denied publishes disconnect (MQTT 3.1.1 has no negative
- * PUBACK); denied subscriptions answer SUBACK 0x80; delivery re-checks the subscriber's read access.
+ * The ACL and the per-client publish rate in front of ingest: a denied publish never reaches `next`
+ * (the ingest hook); one over the rate waits for a token (back-pressure) unless `onExceed` says
+ * otherwise. Denied publishes disconnect (MQTT 3.1.1 has no negative PUBACK); denied subscriptions
+ * answer SUBACK 0x80; delivery re-checks the subscriber's read access.
  */
 export class Authorizer {
-  private readonly buckets = new WeakMap<Client, TokenBucket>()
+  private readonly throttles = new WeakMap<Client, PublishThrottle>()
+  private readonly exempt: ReadonlySet<string>
   /** Payload buffers of publishes dropped by the rate limit; aedes keeps the buffer through forwarding. */
   private readonly dropped = new WeakSet<Buffer>()
 
@@ -27,29 +29,32 @@ export class Authorizer {
     private readonly refusals: Refusals,
     private readonly next: PublishHook,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.exempt = new Set(rate.exemptRoles)
+  }
 
   readonly authorizePublish: PublishHook = (client, packet, done) => {
     // The gateway's own publishes (alerts, dead letters) have no client.
     if (!client) return this.next(client, packet, done)
     const grant = this.auth.grantOf(client)
-    const detail = { clientId: client.id, topic: packet.topic.slice(0, 200) }
+    const detail = () => ({ clientId: client.id, topic: packet.topic.slice(0, 200) })
     const decision = grant ? this.acl.canPublish(grant, packet.topic) : 'denied'
     if (decision !== 'allow') {
-      this.refusals.refuse(decision === 'reserved' ? 'reserved_topic' : 'acl_publish', detail)
+      this.refusals.refuse(decision === 'reserved' ? 'reserved_topic' : 'acl_publish', detail())
       return done(new Error(`publish to ${packet.topic} not allowed`))
     }
-    if (!this.takeToken(client)) {
-      this.refusals.refuse('rate_limited', detail)
-      if (this.rate.onExceed === 'disconnect') return done(new Error('publish rate exceeded'))
-      // Drop: acknowledge as the protocol requires, but neither ingest, retain nor forward it. Aedes
-      // still routes what this hook lets through, and features watch every publish by topic (command
-      // requests, acks, availability), so the packet goes on under a topic no one handles, and
-      // delivery to clients is refused by its payload identity.
-      this.dropped.add(packet.payload as Buffer)
-      packet.retain = false
-      packet.topic = DROPPED_TOPIC
-      return done(null)
+    const throttle = this.throttleOf(client, grant?.role)
+    if (throttle && !throttle.tryTake()) {
+      const onExceed = this.rate.onExceed
+      if (onExceed === 'disconnect') {
+        this.refusals.refuse('rate_limited', detail())
+        return done(new Error('publish rate exceeded'))
+      }
+      // Only QoS 0 is ever dropped: a QoS 1/2 publish is acknowledged after this hook, so dropping it
+      // would lose data the client was told is kept. It waits for a token like under back-pressure.
+      if (onExceed === 'drop' && packet.qos === 0) return this.drop(packet, detail(), done)
+      this.refusals.refuse('rate_throttled', detail())
+      return throttle.hold(() => this.next(client, packet, done))
     }
     this.next(client, packet, done)
   }
@@ -72,13 +77,27 @@ export class Authorizer {
     return packet
   }
 
-  private takeToken(client: Client): boolean {
-    if (this.rate.perSecond <= 0) return true
-    let bucket = this.buckets.get(client)
-    if (!bucket) {
-      bucket = new TokenBucket(this.rate.perSecond, this.rate.burst, this.now)
-      this.buckets.set(client, bucket)
+  /**
+   * Drop (QoS 0 only): neither ingest, retain nor forward it. Aedes still routes what this hook lets
+   * through, and features watch every publish by topic (command requests, acks, availability), so the
+   * packet goes on under a topic no one handles, and delivery to clients is refused by its payload.
+   */
+  private drop(packet: PublishPacket, detail: Record<string, unknown>, done: (err?: Error | null) => void) {
+    this.refusals.refuse('rate_limited', detail)
+    this.dropped.add(packet.payload as Buffer)
+    packet.retain = false
+    packet.topic = DROPPED_TOPIC
+    done(null)
+  }
+
+  /** The client's throttle; none when the limit is off or its role is exempt. */
+  private throttleOf(client: Client, role: string | undefined): PublishThrottle | null {
+    if (this.rate.perSecond <= 0 || (role !== undefined && this.exempt.has(role))) return null
+    let throttle = this.throttles.get(client)
+    if (!throttle) {
+      throttle = new PublishThrottle(this.rate.perSecond, this.rate.burst, this.now)
+      this.throttles.set(client, throttle)
     }
-    return bucket.take()
+    return throttle
   }
 }

@@ -39,6 +39,13 @@ export function mqttConfigProblems(mqtt: MqttConfig, baseDir: string): MqttProbl
     if (!acl.hasRole(role))
       problems.push({ path: ['auth', key], message: `unknown role "${role}" (roles: ${roles()})` })
   }
+  mqtt.publishRate.exemptRoles.forEach((role, i) => {
+    if (!acl.hasRole(role))
+      problems.push({
+        path: ['publishRate', 'exemptRoles', i],
+        message: `unknown role "${role}" (roles: ${roles()})`,
+      })
+  })
   mqtt.listeners.forEach((listener, i) => {
     if (listener.type !== 'tls') return
     for (const key of ['cert', 'key'] as const)

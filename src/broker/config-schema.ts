@@ -80,9 +80,21 @@ export const AclSchema = Type.Object(
 
 export const PublishRateSchema = Type.Object(
   {
-    perSecond: Type.Number({ minimum: 0, default: 500, description: '0 switches the limit off' }),
-    burst: Type.Integer({ minimum: 1, default: 1000 }),
-    onExceed: Type.Union([Type.Literal('drop'), Type.Literal('disconnect')], { default: 'drop' }),
+    perSecond: Type.Number({
+      minimum: 0,
+      default: 5000,
+      description: 'publishes per second per client; 0 switches the limit off',
+    }),
+    burst: Type.Integer({ minimum: 1, default: 10_000 }),
+    onExceed: Type.Union([Type.Literal('backpressure'), Type.Literal('drop'), Type.Literal('disconnect')], {
+      default: 'backpressure',
+      description:
+        'backpressure: stop reading the client until its bucket refills (nothing lost); drop: drop QoS 0 over the rate (QoS 1/2 waits as under backpressure, never acknowledged then dropped); disconnect',
+    }),
+    exemptRoles: Type.Array(Type.String(), {
+      default: [],
+      description: 'roles with no publish rate limit (e.g. an aggregator or service role)',
+    }),
   },
   { additionalProperties: false, default: {} },
 )

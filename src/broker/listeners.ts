@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http'
-import { createServer as createNetServer, type Server, type Socket } from 'node:net'
+import { createServer as createNetServer, type Server, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
 import { createWebSocketStream, WebSocketServer } from 'ws'
@@ -81,7 +81,7 @@ export class Listeners {
   private createServer(config: ListenerConfig): Server | HttpServer {
     if (config.type === 'tls') return this.createTls(config)
     if (config.type === 'ws') return this.createWs(config)
-    return createNetServer((socket) => this.admit(socket, this.infoOf(socket, 'tcp')))
+    return createNetServer({ noDelay: true }, (socket) => this.admit(socket, this.infoOf(socket, 'tcp')))
   }
 
   private createTls(config: ListenerConfig): Server {
@@ -97,6 +97,7 @@ export class Listeners {
         rejectUnauthorized: config.clientCert === 'required',
         // A handshake that never finishes holds a socket like a CONNECT that never comes.
         handshakeTimeout: this.options.connectTimeoutMs,
+        noDelay: true,
       },
       (socket: TLSSocket) => {
         const info = this.infoOf(socket, 'tls')
@@ -140,6 +141,7 @@ export class Listeners {
     this.wsServers.push(wss)
     wss.on('connection', (ws, req) => {
       const address = req.socket.remoteAddress ?? ''
+      req.socket.setNoDelay(true)
       const stream = createWebSocketStream(ws)
       stream.on('error', (err: Error & { code?: string }) => {
         // ws enforces maxPayload itself and closes with 1009 before the guard sees the bytes.
@@ -164,6 +166,9 @@ export class Listeners {
       transport.destroy()
       return
     }
+    // MQTT packets are small and latency matters more than segment count: no Nagle delay on replies
+    // and deliveries (Mosquitto sets TCP_NODELAY too).
+    if (transport instanceof Socket) transport.setNoDelay(true)
     this.transports.add(transport)
     transport.once('close', () => this.transports.delete(transport))
     this.accept(transport, info)

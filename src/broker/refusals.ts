@@ -24,6 +24,7 @@ export type RefusalReason =
   | 'acl_subscribe'
   | 'reserved_topic'
   | 'rate_limited'
+  | 'rate_throttled'
   | 'inflight_cap'
   | 'slow_subscriber'
   | 'max_connections'

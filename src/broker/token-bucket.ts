@@ -13,11 +13,21 @@ export class TokenBucket {
   }
 
   take(): boolean {
-    const t = this.now()
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.perSecond)
-    this.last = t
+    this.refill()
     if (this.tokens < 1) return false
     this.tokens -= 1
     return true
+  }
+
+  /** Milliseconds until take() can succeed (0 when a token is there now). */
+  waitMs(): number {
+    this.refill()
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.perSecond) * 1000)
+  }
+
+  private refill(): void {
+    const t = this.now()
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.perSecond)
+    this.last = t
   }
 }

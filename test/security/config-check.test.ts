@@ -30,6 +30,7 @@ mqtt:
     users:
       - { username: dev-1, passwordHash: "${HASH}", role: devise }
       - { username: dev-1, passwordHash: "$scrypt$broken" }
+  publishRate: { exemptRoles: [agregator] }
 `,
     )
     const { config } = loadConfig(file, {})
@@ -39,6 +40,7 @@ mqtt:
       `${file}:9:21 /mqtt/auth/users/1/username: duplicate username "dev-1"`,
       `${file}:9:42 /mqtt/auth/users/1/passwordHash: not a hash from \`tidegate passwd\``,
       `${file}:6:20 /mqtt/auth/anonymousRole: unknown role "nobody" (roles: device, operator, anonymous)`,
+      `${file}:10:32 /mqtt/publishRate/exemptRoles/0: unknown role "agregator" (roles: device, operator, anonymous)`,
       `${file}:4:38 /mqtt/listeners/0/cert: cannot read missing.crt`,
       `${file}:4:56 /mqtt/listeners/0/key: cannot read missing.key`,
       `${file}:4:7 /mqtt/listeners/0/ca: client certificates need the ca that signs them`,
