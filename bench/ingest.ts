@@ -281,7 +281,9 @@ async function main(): Promise<void> {
       await Promise.race([exited, sleep(20_000)])
       if (gateway.child.exitCode === null) process.kill(gateway.child.pid, 'SIGKILL')
       // What a graceful stop still flushed: points the drain wait gave up on were pending, not lost.
-      process.stdout.write(`after the gateway stopped: ${await countPoints(influxd.url)} points in InfluxDB\n`)
+      process.stdout.write(
+        `after the gateway stopped: ${await countPoints(influxd.url)} points in InfluxDB\n`,
+      )
     }
     await influxd.stop()
     rmSync(dir, { recursive: true, force: true })

@@ -27,13 +27,14 @@ export async function waitForPort(port: number, child: ChildProcess, timeoutMs =
   throw new Error(`nothing listening on ${port} after ${timeoutMs} ms`)
 }
 
-/** Starts `node --import tsx <args>` and waits until `port` accepts connections. */
+/** Starts `node --import tsx <args>` (plain `node <args>` for built JS) and waits until `port` accepts connections. */
 export async function startChild(
   args: string[],
   port: number,
   nodeFlags: string[] = [],
+  tsx = true,
 ): Promise<ChildServer> {
-  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', ...args], {
+  const child = spawn(process.execPath, [...nodeFlags, ...(tsx ? ['--import', 'tsx'] : []), ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   let stderr = ''

@@ -8,6 +8,8 @@ export interface ProcSample {
   rssBytes: number
   /** Anonymous pages (heap, buffers): RSS without file-backed pages such as the LMDB map. */
   anonBytes: number
+  /** File-backed pages (code, the LMDB map). */
+  fileBytes: number
 }
 
 const USER_HZ = 100
@@ -20,7 +22,13 @@ export function readProc(pid: number): ProcSample | null {
     const ticks = Number(rest[11]) + Number(rest[12]) // utime (14th field), stime (15th)
     const status = readFileSync(`/proc/${pid}/status`, 'utf8')
     const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024
-    return { at: Date.now(), ticks, rssBytes: kb('VmRSS'), anonBytes: kb('RssAnon') }
+    return {
+      at: Date.now(),
+      ticks,
+      rssBytes: kb('VmRSS'),
+      anonBytes: kb('RssAnon'),
+      fileBytes: kb('RssFile'),
+    }
   } catch {
     return null
   }
@@ -45,7 +53,7 @@ export class ProcSampler {
     this.timer = setInterval(take, this.intervalMs)
   }
 
-  stop(): { cpu: number; rssPeakMB: number; rssMeanMB: number; anonPeakMB: number } {
+  stop(): { cpu: number; rssPeakMB: number; rssMeanMB: number; anonPeakMB: number; filePeakMB: number } {
     if (this.timer) clearInterval(this.timer)
     const s = readProc(this.pid)
     if (s) this.samples.push(s)
@@ -59,6 +67,7 @@ export class ProcSampler {
       rssPeakMB: rss.length ? Math.max(...rss) : 0,
       rssMeanMB: rss.length ? rss.reduce((a, b) => a + b, 0) / rss.length : 0,
       anonPeakMB: Math.max(0, ...this.samples.map((x) => x.anonBytes / 1_048_576)),
+      filePeakMB: Math.max(0, ...this.samples.map((x) => x.fileBytes / 1_048_576)),
     }
   }
 }

@@ -1,0 +1,121 @@
+/**
+ * Paced device publisher for bench/footprint.ts, run as its own process. `devices` devices spread
+ * round robin over `connections` raw MQTT 3.1.1 connections (TCP_NODELAY), QoS 0, ~100-byte JSON in
+ * the shipped climate-sensor shape. Every ~1 ms tick it writes what is due at `rate` msg/s in all.
+ * Every `HOT_EVERY`-th reading of a device is "hot" (temperature ≥ 30, the footprint rule fires);
+ * its send time (CLOCK_MONOTONIC, shared by all processes of the box) goes to the parent over IPC.
+ *
+ * argv: JSON { port, connections, devices, rate, seconds }
+ * IPC out: { hot: number[] } (device, seq, µs triples) every 200 ms; { done, sent, hot } at the end.
+ */
+import { connect, type Socket } from 'node:net'
+import { remainingLength } from '../../test/helpers/mqtt-bytes.js'
+import { HOT_EVERY, HOT_SHARE, nowMicros } from './protocol.js'
+
+interface Options {
+  port: number
+  connections: number
+  devices: number
+  rate: number
+  seconds: number
+}
+
+const o = JSON.parse(process.argv[2] ?? '{}') as Options
+
+function connectPacket(clientId: string): Buffer {
+  const id = Buffer.from(clientId)
+  const body = Buffer.concat([
+    Buffer.from([0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60]), // MQTT 3.1.1, clean session, keepalive 60
+    Buffer.from([id.length >> 8, id.length & 0xff]),
+    id,
+  ])
+  return Buffer.concat([Buffer.from([0x10, ...remainingLength(body.length)]), body])
+}
+
+function publishPacket(topic: Buffer, payload: string): Buffer {
+  const body = Buffer.byteLength(payload)
+  const head = [0x30, ...remainingLength(2 + topic.length + body), topic.length >> 8, topic.length & 0xff]
+  return Buffer.concat([Buffer.from(head), topic, Buffer.from(payload)])
+}
+
+async function open(index: number): Promise<Socket> {
+  const socket = connect({ port: o.port, host: '127.0.0.1', noDelay: true })
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve)
+    socket.once('error', reject)
+  })
+  socket.write(connectPacket(`fp-pub-${process.pid}-${index}`))
+  await new Promise<void>((resolve) => socket.once('data', () => resolve())) // CONNACK
+  socket.on('data', () => undefined)
+  socket.on('error', () => undefined)
+  return socket
+}
+
+async function main(): Promise<void> {
+  const sockets: Socket[] = []
+  // Opened a few at a time: 1000 simultaneous CONNECTs would measure the accept queue, not the run.
+  for (let i = 0; i < o.connections; i += 50)
+    sockets.push(
+      ...(await Promise.all(Array.from({ length: Math.min(50, o.connections - i) }, (_, k) => open(i + k)))),
+    )
+  process.send?.({ ready: true })
+  await new Promise<void>((resolve) => process.once('message', () => resolve()))
+
+  const topics = Array.from({ length: o.devices }, (_, d) => Buffer.from(`devices/fp-${d}/telemetry`))
+  const seqs = new Array<number>(o.devices).fill(0)
+  const lastTs = new Array<number>(o.devices).fill(0)
+  const perConnection: Buffer[][] = sockets.map(() => [])
+  let hot: number[] = []
+  let hotTotal = 0
+  let sent = 0
+  let device = 0
+  const started = performance.now()
+  const end = started + o.seconds * 1000
+  const flushHot = setInterval(() => {
+    if (hot.length) process.send?.({ hot })
+    hot = []
+  }, 200)
+  while (performance.now() < end) {
+    const due = Math.floor(((performance.now() - started) / 1000) * o.rate) - sent
+    const at = nowMicros()
+    const wall = Date.now()
+    for (let n = 0; n < due; n++) {
+      const seq = seqs[device] as number
+      seqs[device] = seq + 1
+      // One reading per device and millisecond at most: (device, ts) is the InfluxDB point key.
+      const ts = Math.max(wall, (lastTs[device] as number) + 1)
+      lastTs[device] = ts
+      const isHot = seq % HOT_EVERY < HOT_SHARE
+      const temperature = isHot ? 30 + (seq % 10) / 10 : 20 + (seq % 90) / 10
+      const payload = `{"temperature":${temperature.toFixed(1)},"humidity":${40 + (seq % 20)},"ts":${ts},"seq":${seq}}`
+      perConnection[device % sockets.length]?.push(publishPacket(topics[device] as Buffer, payload))
+      if (isHot) {
+        hot.push(device, seq, at)
+        hotTotal++
+      }
+      device = (device + 1) % o.devices
+    }
+    sent += Math.max(0, due)
+    perConnection.forEach((packets, i) => {
+      if (!packets.length) return
+      sockets[i]?.write(packets.length === 1 ? (packets[0] as Buffer) : Buffer.concat(packets))
+      perConnection[i] = []
+    })
+    await new Promise((r) => setTimeout(r, 1))
+  }
+  clearInterval(flushHot)
+  if (hot.length) process.send?.({ hot })
+  // Let the last writes reach the broker (bounded: a wedged broker must not hang the bench).
+  const drained = sockets.map(
+    (s) => new Promise<void>((r) => (s.writableLength ? s.once('drain', () => r()) : r())),
+  )
+  await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, 5000))])
+  await new Promise((r) => setTimeout(r, 500))
+  for (const s of sockets) s.end(Buffer.from([0xe0, 0])) // DISCONNECT
+  process.send?.({ done: true, sent, hot: hotTotal }, () => process.disconnect())
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`footprint publisher: ${(err as Error).stack}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,136 @@
+import { loadavg } from 'node:os'
+import { scrape } from '../e2e/gateway-process.js'
+import { ProcSampler, readProc } from '../e2e/proc-sampler.js'
+import { forkBenchChild, waitMessage } from './processes.js'
+import { Reactions } from './reactions.js'
+
+export interface CaseLoad {
+  port: number
+  connections: number
+  devices: number
+  rate: number
+  seconds: number
+  /** rule: the gateway's hot rule publishes; relay: a plain broker forwards the hot readings. */
+  mode: 'rule' | 'relay'
+  /** Server process to sample (RSS, CPU). */
+  pid: number
+  /** Gateway /metrics (event-loop delay over the run); none for the baseline. */
+  metricsUrl?: string
+  /** Counts what landed in InfluxDB once the load ended (gateway only). */
+  landed?: (sent: number) => Promise<number>
+}
+
+export interface CaseResult {
+  sent: number
+  landed?: number
+  hotSent: number
+  hotReceived: number
+  reaction?: { p50: number; p99: number; max: number }
+  eventLoopMs?: { p99: number; max: number }
+  rssPeakMB: number
+  anonPeakMB: number
+  filePeakMB: number
+  rssEndMB: number
+  cpu: number
+  /** 1-minute load average when the case ended (the box is shared). */
+  load: number
+  /** Soak: RSS every 10 s. */
+  rssTrendMB: number[]
+  /** Gateway V8 heap by space (used MB) and external memory when the load ended. */
+  heapMB?: Record<string, number>
+}
+
+function heapOf(metrics: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const [k, v] of metrics) {
+    const space = /^nodejs_heap_space_size_used_bytes\{space="(\w+)"\}$/.exec(k)?.[1]
+    if (space && v > 0) out[space] = v / 1_048_576
+  }
+  const external = metrics.get('nodejs_external_memory_bytes')
+  if (external !== undefined) out['external'] = external / 1_048_576
+  return out
+}
+
+/** One load run: subscriber and paced publisher in their own processes against a running server. */
+export async function runCase(c: CaseLoad): Promise<CaseResult> {
+  const reactions = new Reactions()
+  const subscriber = forkBenchChild('bench/footprint/subscriber.ts', { port: c.port, mode: c.mode })
+  subscriber.on('message', (m: { got?: number[] }) => m.got && reactions.addReceived(m.got))
+  const publisher = forkBenchChild('bench/footprint/publisher.ts', {
+    port: c.port,
+    connections: c.connections,
+    devices: c.devices,
+    rate: c.rate,
+    seconds: c.seconds,
+  })
+  publisher.on('message', (m: { hot?: number[] }) => m.hot && reactions.addSent(m.hot))
+  try {
+    await waitMessage<{ ready?: boolean }>(subscriber, (m) => m.ready === true)
+    await waitMessage<{ ready?: boolean }>(publisher, (m) => m.ready === true)
+    const sampler = new ProcSampler(c.pid, 200)
+    const trend: number[] = []
+    const trendTimer = setInterval(() => trend.push((readProc(c.pid)?.rssBytes ?? 0) / 1_048_576), 10_000)
+    sampler.start()
+    if (c.metricsUrl) await scrape(c.metricsUrl) // starts a fresh event-loop-delay window
+    const done = waitMessage<{ done?: boolean; sent: number }>(publisher, (m) => m.done === true)
+    publisher.send({ go: true })
+    const { sent } = await done
+    // Reactions still on their way; then what the last IPC batches carry.
+    const until = Date.now() + 5000
+    while (reactions.received < reactions.hotSent && Date.now() < until) await sleep(100)
+    await sleep(300)
+    const metrics = c.metricsUrl ? await scrape(c.metricsUrl) : undefined
+    const landed = c.landed ? await c.landed(sent) : undefined
+    clearInterval(trendTimer)
+    const proc = sampler.stop()
+    const el = (q: string) =>
+      (metrics?.get(`tidegate_event_loop_delay_seconds{quantile="${q}"}`) ?? Number.NaN) * 1000
+    const reaction = reactions.percentiles()
+    return {
+      sent,
+      ...(landed !== undefined ? { landed } : {}),
+      hotSent: reactions.hotSent,
+      hotReceived: reactions.received,
+      ...(reaction ? { reaction } : {}),
+      ...(metrics ? { eventLoopMs: { p99: el('0.99'), max: el('1') } } : {}),
+      rssPeakMB: proc.rssPeakMB,
+      anonPeakMB: proc.anonPeakMB,
+      filePeakMB: proc.filePeakMB,
+      rssEndMB: (readProc(c.pid)?.rssBytes ?? 0) / 1_048_576,
+      cpu: proc.cpu,
+      load: loadavg()[0] ?? 0,
+      rssTrendMB: trend,
+      ...(metrics ? { heapMB: heapOf(metrics) } : {}),
+    }
+  } finally {
+    for (const child of [publisher, subscriber]) if (child.exitCode === null) child.kill('SIGTERM')
+  }
+}
+
+/** RSS of an idle server before and after `connections` idle MQTT clients connect: the cost of one. */
+export async function perConnectionCost(port: number, pid: number, connections: number) {
+  await sleep(2000)
+  const before = readProc(pid)
+  const publisher = forkBenchChild('bench/footprint/publisher.ts', {
+    port,
+    connections,
+    devices: connections,
+    rate: 0,
+    seconds: 3,
+  })
+  try {
+    await waitMessage<{ ready?: boolean }>(publisher, (m) => m.ready === true)
+    await sleep(3000)
+    const after = readProc(pid)
+    const kb = (b?: number, a?: number) => ((a ?? 0) - (b ?? 0)) / 1024 / connections
+    return {
+      rssKB: kb(before?.rssBytes, after?.rssBytes),
+      anonKB: kb(before?.anonBytes, after?.anonBytes),
+      baseRssMB: (before?.rssBytes ?? 0) / 1_048_576,
+    }
+  } finally {
+    if (publisher.exitCode === null) publisher.kill('SIGTERM')
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
