@@ -32,18 +32,24 @@ function seriesOf(raw: unknown): RawSeries[] {
   return result?.series ?? []
 }
 
-/** Series per measurement: SHOW SERIES EXACT CARDINALITY answers one row per measurement. */
+/**
+ * Series per measurement over all the database's retention policies. SHOW SERIES without a policy counts
+ * only the default policy's shards, so every policy is named; a series kept in two policies (raw and
+ * downsampled) counts in each, as it is stored in each.
+ */
 export async function seriesByMeasurement(
   client: InfluxDB,
   database: string,
+  policies: readonly string[],
 ): Promise<Record<string, number>> {
-  const raw: unknown = await client.queryRaw(
-    `SHOW SERIES EXACT CARDINALITY ON ${influxEscape.quoted(database)}`,
-    {
-      database,
-    },
-  )
   const out: Record<string, number> = {}
+  if (policies.length === 0) return out
+  const q = influxEscape.quoted
+  // `"rp"./.*/`: with a database prefix too InfluxDB 1.6 counts nothing.
+  const from = policies.map((rp) => `${q(rp)}./.*/`).join(', ')
+  const raw: unknown = await client.queryRaw(`SHOW SERIES EXACT CARDINALITY ON ${q(database)} FROM ${from}`, {
+    database,
+  })
   for (const s of seriesOf(raw)) if (s.name) out[s.name] = Number(s.values?.[0]?.[0] ?? 0)
   return out
 }
@@ -87,7 +93,11 @@ export async function readStatus(client: InfluxDB, database: string): Promise<Da
     query: q.query,
     managed: q.name.startsWith(MANAGED_PREFIX),
   }))
-  status.seriesByMeasurement = await seriesByMeasurement(client, database)
+  status.seriesByMeasurement = await seriesByMeasurement(
+    client,
+    database,
+    status.retentionPolicies.map((p) => p.name),
+  )
   status.seriesTotal = Object.values(status.seriesByMeasurement).reduce((a, b) => a + b, 0)
   try {
     status.diskBytesByPolicy = await diskUse(client, database)

@@ -1,31 +1,16 @@
-import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { runCli } from '../helpers/cli.js'
 
 const repo = process.cwd()
-// Resolved here: the child runs in a temp folder where a bare `tsx` would not be found.
-const tsx = import.meta.resolve('tsx')
 const dir = mkdtempSync(join(tmpdir(), 'tidegate-cli-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-/** Runs the real CLI (`tsx src/cli/main.ts`) as a child process; never throws on a non-zero exit. */
-function cli(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', tsx, join(repo, 'src/cli/main.ts'), ...args],
-      { cwd: dir, env: { PATH: process.env['PATH'], ...env }, timeout: 60_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0
-        resolve({ code, stdout, stderr })
-      },
-    )
-  })
+/** Runs the real CLI in the temp folder; never throws on a non-zero exit. */
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return runCli(args, { cwd: dir, env })
 }
 
 function file(name: string, text: string): string {

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,10 +6,10 @@ import { InfluxHttpClient } from '../../src/sinks/influx/http-client.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { freePort } from '../helpers/free-port.js'
 import { uniqueDatabase } from '../helpers/gateway.js'
+import { startGatewayProcess } from '../helpers/gateway-process.js'
 import { connectClient } from '../helpers/mqtt.js'
 
 const repo = process.cwd()
-const tsx = import.meta.resolve('tsx')
 const cleanup = useCleanup()
 
 /** Starts the real CLI (`tidegate run`) as a child process and resolves once it is listening. */
@@ -36,35 +35,10 @@ async function startCli(durable: boolean) {
       '',
     ].join('\n'),
   )
-  const child = spawn(
-    process.execPath,
-    ['--import', tsx, join(repo, 'src/cli/main.ts'), 'run', '--config', config],
-    {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  cleanup.push(() => {
-    if (child.exitCode === null && child.pid) process.kill(child.pid, 'SIGKILL')
-  })
-  let output = ''
-  child.stderr?.on('data', (d: Buffer) => {
-    output += d.toString()
-  })
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 60_000)
-    child.stdout?.on('data', (d: Buffer) => {
-      output += d.toString()
-      if (output.includes('tidegate listening')) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-    child.once('exit', () => reject(new Error(`gateway exited:\n${output}`)))
-  })
+  const gw = await startGatewayProcess(config, dir)
+  cleanup.push(gw.kill)
   const influx = new InfluxHttpClient({ url: inject('influxUrl'), database, timeoutMs: 10_000 } as never)
-  return { child: child as ChildProcess & { pid: number }, exited, port, influx, output: () => output }
+  return { ...gw, port, influx }
 }
 
 describe('graceful shutdown', { timeout: 120_000 }, () => {
