@@ -42,8 +42,8 @@ export interface GatewayContext {
 
 /**
  * A feature of the gateway (rules, registry, serial, metrics, journal, ...). The constructor only
- * assigns; start() does I/O and runs after the sink started and the broker instance exists
- * (`ctx.broker.instance` may be subscribed to), before the broker listens; stop() runs in reverse order.
+ * assigns; start() does I/O and runs after the sink started and the broker exists (`ctx.broker.subscribe`
+ * and its `on…` events may be used), before the broker listens; stop() runs in reverse order.
  */
 export interface Extension {
   readonly name: string

@@ -7,6 +7,17 @@ import { Acl } from './acl.js'
 import { Authenticator } from './authenticator.js'
 import { Authorizer } from './authorizer.js'
 import { BoundedState, type PersistenceLike } from './bounded-state.js'
+import {
+  type BrokerClient,
+  type BrokerMessage,
+  type ClientGone,
+  onClientConnect,
+  onClientDisconnect,
+  onPublish,
+  onSubscribe,
+  subscribeInternal,
+  type Unlisten,
+} from './broker-events.js'
 import { mqttConfigProblems } from './config-check.js'
 import type { MqttConfig } from './config-schema.js'
 import { type ConnectionInfo, GuardedConnection } from './guarded-connection.js'
@@ -14,16 +25,24 @@ import { type BoundListener, Listeners } from './listeners.js'
 import { createMessageQueue } from './message-queue.js'
 import { type RefusalReason, Refusals } from './refusals.js'
 
-export type { BoundListener }
+export type { BoundListener, BrokerClient, BrokerMessage, ClientGone, Unlisten }
 
-/** The broker's decision hooks; the gateway plugs ingest in here, behind authentication and the ACL. */
+/**
+ * The broker's decision hooks; the gateway plugs ingest in here, behind authentication and the ACL.
+ * `client` is null for the gateway's own publishes.
+ */
 export interface BrokerHooks {
   authorizePublish?: (
-    client: Client | null,
-    packet: PublishPacket,
+    client: BrokerClient | null,
+    message: BrokerMessage,
     done: (err?: Error | null) => void,
   ) => void
 }
+type AedesPublishHook = (
+  client: Client | null,
+  packet: PublishPacket,
+  done: (err?: Error | null) => void,
+) => void
 
 export interface PublishOptions {
   qos?: 0 | 1 | 2
@@ -79,7 +98,9 @@ export class Broker {
       (client) => this.infos.get(client.conn),
       now,
     )
-    const ingest = hooks.authorizePublish ?? ((_c, _p, done) => done(null))
+    // Aedes' Client and packet are the facade's BrokerClient and BrokerMessage (payload always a Buffer
+    // on the wire): handed over as they are, no wrapper on the hot path.
+    const ingest = (hooks.authorizePublish as AedesPublishHook | undefined) ?? ((_c, _p, done) => done(null))
     this.authorizer = new Authorizer(this.acl, this.auth, config.publishRate, this.refusals, ingest, now)
     const limits = { ...config, connectTimeoutMs: toMs(config.connectTimeout) }
     this.net = new Listeners(config.listeners, limits, this.refusals, (transport, info) =>
@@ -87,9 +108,40 @@ export class Broker {
     )
   }
 
+  /** The Aedes instance, for src/broker/ and its tests only; features use the methods below. */
   get instance(): Aedes {
     if (!this.aedes) throw new Error('broker not started')
     return this.aedes
+  }
+
+  /** True before create() and once stop() closed it: nobody to publish to. */
+  get closed(): boolean {
+    return this.aedes?.closed ?? true
+  }
+
+  /** Every publish through the broker, after ingest; `client` null for the gateway's own. */
+  onPublish(listener: (message: BrokerMessage, client: BrokerClient | null) => void): Unlisten {
+    return onPublish(this.instance, listener)
+  }
+
+  /** A client finished CONNECT; `will`: it left a will message. */
+  onClientConnect(listener: (client: BrokerClient, options: { will: boolean }) => void): Unlisten {
+    return onClientConnect(this.instance, listener)
+  }
+
+  /** A client's connection is gone, cleanly (DISCONNECT) or not. Also fires for every client at stop. */
+  onClientDisconnect(listener: (client: BrokerClient, how: ClientGone) => void): Unlisten {
+    return onClientDisconnect(this.instance, listener)
+  }
+
+  /** A client subscribed (after the ACL allowed it). */
+  onSubscribe(listener: (filters: readonly string[], client: BrokerClient) => void): Unlisten {
+    return onSubscribe(this.instance, listener)
+  }
+
+  /** An internal subscription (journal, serial commands); resolves with its unsubscribe. */
+  subscribe(filter: string, deliver: (message: BrokerMessage) => void): Promise<() => Promise<void>> {
+    return subscribeInternal(this.instance, filter, deliver)
   }
 
   get listeners(): readonly BoundListener[] {

@@ -30,7 +30,7 @@ export function createGatewayCommands(
     retries: cfg.retries,
   })
   const publishResult = (o: CommandOutcome) => {
-    if (ctx.broker.instance.closed) return
+    if (ctx.broker.closed) return
     ctx.broker.publish(resultTopic(o.device, o.name), resultPayload(o), { qos: 1 }).catch(() => {
       // Results are informational; the InfluxDB point and the event carry the outcome anyway.
     })

@@ -1,4 +1,4 @@
-import type { Aedes, Client, PublishPacket } from 'aedes'
+import type { Broker, BrokerClient, BrokerMessage } from '../broker/broker.js'
 import type { AvailabilityStatus, AvailabilityTracker } from './availability.js'
 
 export interface AvailabilityMqttDeps {
@@ -32,11 +32,13 @@ export function parseAnnouncedStatus(payload: Buffer): AvailabilityStatus | null
  * becomes the device whose topics it publishes on. A dropped connection goes offline as `will` when the
  * client left a will, else `connection_lost`; a DISCONNECT packet is `disconnected`.
  */
-export function wireAvailability(aedes: Aedes, deps: AvailabilityMqttDeps): () => void {
+export function wireAvailability(
+  broker: Pick<Broker, 'closed' | 'onClientConnect' | 'onClientDisconnect' | 'onPublish'>,
+  deps: AvailabilityMqttDeps,
+): () => void {
   const devicesOfClient = new Map<string, Set<string>>()
-  const willOfClient = new Set<string>()
 
-  const bind = (client: Client, device: string, type: string) => {
+  const bind = (client: BrokerClient, device: string, type: string) => {
     let set = devicesOfClient.get(client.id)
     if (!set) {
       set = new Set()
@@ -48,26 +50,22 @@ export function wireAvailability(aedes: Aedes, deps: AvailabilityMqttDeps): () =
     return true
   }
 
-  const onClient = (client: Client) => {
-    if ((client as unknown as { will?: unknown }).will) willOfClient.add(client.id)
+  const onClient = (client: BrokerClient) => {
     const type = deps.typeOf(client.id)
     if (type && deps.admitted(client.id)) bind(client, client.id, type)
   }
 
-  const onDisconnect = (client: Client) => {
+  const onDisconnect = (client: BrokerClient, how: { clean: boolean; will: boolean }) => {
     // The broker closing drops every client (and fires their wills): the gateway stopped, not the devices.
-    if (aedes.closed) return
+    if (broker.closed) return
     const devices = devicesOfClient.get(client.id)
-    const hadWill = willOfClient.delete(client.id)
     devicesOfClient.delete(client.id)
     if (!devices) return
-    // Aedes marks a client that sent DISCONNECT; anything else is a lost connection.
-    const clean = (client as unknown as { _disconnected?: boolean })._disconnected === true
-    const reason = clean ? 'disconnected' : hadWill ? 'will' : 'connection_lost'
+    const reason = how.clean ? 'disconnected' : how.will ? 'will' : 'connection_lost'
     for (const device of devices) deps.tracker.disconnected(device, reason)
   }
 
-  const onPublish = (packet: PublishPacket, client: Client | null) => {
+  const onPublish = (packet: BrokerMessage, client: BrokerClient | null) => {
     if (!client) return
     const own = AVAILABILITY_RE.exec(packet.topic)
     if (own) {
@@ -76,7 +74,7 @@ export function wireAvailability(aedes: Aedes, deps: AvailabilityMqttDeps): () =
       if (!type || !deps.admitted(device)) return
       // A will arrives after the disconnect was handled; an explicit status while connected is honoured.
       if (client.connected) {
-        const status = parseAnnouncedStatus(packet.payload as Buffer)
+        const status = parseAnnouncedStatus(packet.payload)
         if (status) deps.tracker.announced(device, type, status)
       }
       deps.republish(device)
@@ -86,12 +84,12 @@ export function wireAvailability(aedes: Aedes, deps: AvailabilityMqttDeps): () =
     if (hit && client.connected && deps.admitted(hit.device)) bind(client, hit.device, hit.type)
   }
 
-  aedes.on('client', onClient)
-  aedes.on('clientDisconnect', onDisconnect)
-  aedes.on('publish', onPublish)
+  const unlisten = [
+    broker.onClientConnect(onClient),
+    broker.onClientDisconnect(onDisconnect),
+    broker.onPublish(onPublish),
+  ]
   return () => {
-    aedes.off('client', onClient)
-    aedes.off('clientDisconnect', onDisconnect)
-    aedes.off('publish', onPublish)
+    for (const off of unlisten) off()
   }
 }

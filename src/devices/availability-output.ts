@@ -27,7 +27,7 @@ export function createAvailabilityOutput(deps: AvailabilityOutputDeps): {
 } {
   const retain = (device: string, state: AvailabilityState) => {
     // A closed broker (shutdown) has nobody to tell; the InfluxDB point still records the change.
-    if (deps.broker.instance.closed) return
+    if (deps.broker.closed) return
     deps.broker
       .publish(availabilityTopic(device), availabilityPayload(state), { qos: 1, retain: true })
       .catch((err: unknown) => {

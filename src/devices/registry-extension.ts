@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { Client, Subscription as MqttSubscription, PublishPacket } from 'aedes'
+import type { Unlisten } from '../broker/broker.js'
 import type { Subscription } from 'rxjs'
 import { ACK_RE, handleCommandTopic } from '../commands/command-topics.js'
 import { createGatewayCommands } from '../commands/gateway-commands.js'
@@ -58,7 +58,7 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
     unregisteredTimer = clock.setTimeout(
       () => {
         unregisteredTimer = null
-        if (ctx.broker.instance.closed) return
+        if (ctx.broker.closed) return
         ctx.broker
           .publish(UNREGISTERED_TOPIC, JSON.stringify(registry.unregistered()), { qos: 1, retain: true })
           .catch((err: unknown) =>
@@ -124,10 +124,10 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
     registry.replace(next.entries)
     ctx.logger.info({ file: where.file, registered: next.entries.length }, 'device registry reloaded')
   }
-  let onPublish: ((packet: PublishPacket, client: Client | null) => void) | null = null
-  const onSubscribe = (subscriptions: MqttSubscription[]) => {
-    for (const sub of subscriptions) {
-      const device = COMMAND_SUBSCRIPTION_RE.exec(sub.topic)?.[1]
+  const unlisten: Unlisten[] = []
+  const onSubscribe = (filters: readonly string[]) => {
+    for (const filter of filters) {
+      const device = COMMAND_SUBSCRIPTION_RE.exec(filter)?.[1]
       if (device && tracker.isOnline(device)) dispatcher.deviceOnline(device)
     }
   }
@@ -182,8 +182,7 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
       subscription = ctx.events.subscribe((event) => {
         if (event.stream === 'telemetry') tracker.seen(event.device, event.type)
       })
-      const aedes = ctx.broker.instance
-      unwire = wireAvailability(aedes, {
+      unwire = wireAvailability(ctx.broker, {
         tracker,
         deviceOfTopic: (topic) => {
           const hit = ctx.catalog.resolve(topic)[0]
@@ -209,11 +208,12 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
         },
         now: () => clock.now(),
       }
-      onPublish = (packet, client) => {
-        handleCommandTopic(topicDeps, packet.topic, packet.payload as Buffer, client?.id ?? null)
-      }
-      aedes.on('publish', onPublish)
-      aedes.on('subscribe', onSubscribe)
+      unlisten.push(
+        ctx.broker.onPublish((packet, client) =>
+          handleCommandTopic(topicDeps, packet.topic, packet.payload, client?.id ?? null),
+        ),
+        ctx.broker.onSubscribe(onSubscribe),
+      )
       ctx.http.route('/devices', () => ({
         status: 200,
         contentType: 'application/json',
@@ -238,8 +238,7 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
       subscription?.unsubscribe()
       unwatch?.()
       unwire?.()
-      if (onPublish) ctx.broker.instance.off('publish', onPublish)
-      ctx.broker.instance.off('subscribe', onSubscribe)
+      for (const off of unlisten.splice(0)) off()
       tracker.stop()
       if (unregisteredTimer !== null) clock.clearTimeout(unregisteredTimer)
       dispatcher.stop()

@@ -1,4 +1,4 @@
-import type { Client, PublishPacket } from 'aedes'
+import type { BrokerClient, BrokerMessage } from '../broker/broker.js'
 import type { Event } from '../core/event.js'
 import type { DeadLetters } from './dead-letters.js'
 import type { Normalizer } from './normalize.js'
@@ -27,8 +27,8 @@ export function createMqttIngestHook(deps: MqttIngestDeps) {
   const now = deps.now ?? Date.now
   const budget = new TurnBudget(deps.turnBudgetMs ?? INGEST_TURN_BUDGET_MS)
   return function ingestPublish(
-    client: Client | null,
-    packet: PublishPacket,
+    client: BrokerClient | null,
+    packet: BrokerMessage,
     done: (err?: Error | null) => void,
   ): void {
     // The gateway's own publishes (alerts, dead letters) have no client and are not device input.
@@ -37,10 +37,10 @@ export function createMqttIngestHook(deps: MqttIngestDeps) {
     budget.run(() => ingestOne(packet, done))
   }
 
-  function ingestOne(packet: PublishPacket, done: (err?: Error | null) => void): void {
+  function ingestOne(packet: BrokerMessage, done: (err?: Error | null) => void): void {
     let outcome: ReturnType<Normalizer['fromMqtt']>
     try {
-      outcome = deps.normalizer.fromMqtt(packet.topic, packet.payload as Buffer, now())
+      outcome = deps.normalizer.fromMqtt(packet.topic, packet.payload, now())
     } catch (err) {
       // A bug in normalisation must not take the broker down; keep the input as a dead letter.
       deps.deadLetters.record({

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { AedesPublishPacket } from 'aedes'
+import type { BrokerMessage } from '../broker/broker.js'
 import type { Subscription } from 'rxjs'
 import { toMs } from '../core/duration.js'
 import { toBytes } from '../core/size.js'
@@ -45,15 +45,15 @@ export function journalExtension(ctx: GatewayContext): Extension | null {
       errorLog.warn('journal', { err: message, recordsLost }, 'journal write failed'),
   })
   let subscription: Subscription | null = null
+  const unsubscribes: (() => Promise<void>)[] = []
   const delivers = RECORDED_TOPICS.map(({ filter, kind }) => {
-    const deliver = (packet: AedesPublishPacket, done: () => void) => {
-      const body = parseJson(packet.payload as Buffer)
+    const deliver = (packet: BrokerMessage) => {
+      const body = parseJson(packet.payload)
       const t = Date.now()
       const topic = packet.topic
       if (kind === 'alert') writer.append({ kind, t, topic, alert: body })
       else if (kind === 'command') writer.append({ kind, t, topic, command: body })
       else writer.append({ kind, t, topic, ack: body })
-      done()
     }
     return { filter, deliver }
   })
@@ -71,21 +71,12 @@ export function journalExtension(ctx: GatewayContext): Extension | null {
       subscription = ctx.events.subscribe((event) =>
         writer.append({ kind: 'event', t: event.received, event }),
       )
-      for (const { filter, deliver } of delivers) {
-        await new Promise<void>((resolve) => ctx.broker.instance.subscribe(filter, deliver, () => resolve()))
-      }
+      for (const { filter, deliver } of delivers)
+        unsubscribes.push(await ctx.broker.subscribe(filter, deliver))
     },
     async stop() {
       subscription?.unsubscribe()
-      for (const { filter, deliver } of delivers) {
-        await new Promise<void>((resolve) => {
-          try {
-            ctx.broker.instance.unsubscribe(filter, deliver, () => resolve())
-          } catch {
-            resolve()
-          }
-        })
-      }
+      for (const unsubscribe of unsubscribes.splice(0)) await unsubscribe()
       await writer.close()
     },
   }

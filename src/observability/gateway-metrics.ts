@@ -97,7 +97,7 @@ export class GatewayMetrics {
       help: 'MQTT clients connected to the embedded broker',
       read: () => {
         try {
-          return single(this.ctx.broker.instance.connectedClients)
+          return single(this.ctx.broker.stats.clients)
         } catch {
           return single(0) // broker not started or already stopped
         }

@@ -1,4 +1,4 @@
-import type { Aedes, Client, PublishPacket } from 'aedes'
+import type { BrokerClient, BrokerMessage, Unlisten } from '../broker/broker.js'
 import type { Subscription } from 'rxjs'
 import type { Event } from '../core/event.js'
 import type { GatewayContext } from '../extension.js'
@@ -42,8 +42,8 @@ export class TrafficCounters {
   private readonly events = new Map<string, number>()
   private readonly publishes = new Map<string, number>()
   private subscription: Subscription | null = null
-  private aedes: Aedes | null = null
-  private readonly onPublish = (packet: PublishPacket, client: Client | null): void => {
+  private unlisten: Unlisten | null = null
+  private readonly onPublish = (packet: BrokerMessage, client: BrokerClient | null): void => {
     const key = `${client ? 'client' : 'gateway'}${SEP}${publishKind(packet.topic)}`
     this.publishes.set(key, (this.publishes.get(key) ?? 0) + 1)
   }
@@ -52,15 +52,14 @@ export class TrafficCounters {
 
   start(): void {
     this.subscription = this.ctx.events.subscribe((e) => this.countEvent(e))
-    this.aedes = this.ctx.broker.instance
-    this.aedes.on('publish', this.onPublish)
+    this.unlisten = this.ctx.broker.onPublish(this.onPublish)
   }
 
   stop(): void {
     this.subscription?.unsubscribe()
     this.subscription = null
-    this.aedes?.off('publish', this.onPublish)
-    this.aedes = null
+    this.unlisten?.()
+    this.unlisten = null
   }
 
   private countEvent(e: Event): void {

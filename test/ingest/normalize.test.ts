@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Client, PublishPacket } from 'aedes'
+import type { BrokerClient, BrokerMessage } from '../../src/broker/broker.js'
 import { describe, expect, it } from 'vitest'
 import type { DeadLetter } from '../../src/core/dead-letter.js'
 import type { Event } from '../../src/core/event.js'
@@ -151,15 +151,15 @@ describe('the MQTT ingest hook', () => {
       whenAccepted: (cb) => cb(),
       now: () => T,
     })
-    const publish = (topic: string, payload: Buffer, client: Client | null = {} as Client) => {
+    const publish = (
+      topic: string,
+      payload: Buffer,
+      client: BrokerClient | null = { id: 'c', connected: true },
+    ) => {
       let result: unknown = 'not called'
-      hook(
-        client,
-        { cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false } as PublishPacket,
-        (err) => {
-          result = err ?? null
-        },
-      )
+      hook(client, { topic, payload, qos: 1, retain: false } satisfies BrokerMessage, (err) => {
+        result = err ?? null
+      })
       return result
     }
     return { dead, events, publish }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { AedesPublishPacket } from 'aedes'
-import type { Broker } from '../../broker/broker.js'
+import type { Broker, BrokerMessage } from '../../broker/broker.js'
 import type { Logger } from '../../observability/logger.js'
 import { encodeCommand, type SerialCommand } from './command-encoding.js'
 import type { SerialSource } from './serial-source.js'
@@ -24,10 +23,9 @@ export interface SerialAck {
 export class SerialCommandRouter {
   private readonly fixed = new Map<string, SerialSource>()
   private readonly learned = new Map<string, SerialSource>()
-  private subscribed = false
-  private readonly deliver = (packet: AedesPublishPacket, done: () => void) => {
-    // Release the broker at once; writes still go out in arrival order (write() is called synchronously).
-    done()
+  private unsubscribe: (() => Promise<void>) | null = null
+  private readonly deliver = (packet: BrokerMessage) => {
+    // The broker moves on at once; writes still go out in arrival order (write() is called synchronously).
     this.onCommand(packet.topic, Buffer.from(packet.payload)).catch((err: unknown) => {
       this.logger.error({ err: (err as Error).message, topic: packet.topic }, 'serial command failed')
     })
@@ -67,21 +65,13 @@ export class SerialCommandRouter {
   }
 
   async start(): Promise<void> {
-    await new Promise<void>((resolve) =>
-      this.broker.instance.subscribe(COMMAND_FILTER, this.deliver, resolve),
-    )
-    this.subscribed = true
+    this.unsubscribe = await this.broker.subscribe(COMMAND_FILTER, this.deliver)
   }
 
   async stop(): Promise<void> {
-    if (!this.subscribed) return
-    this.subscribed = false
-    try {
-      const aedes = this.broker.instance
-      await new Promise<void>((resolve) => aedes.unsubscribe(COMMAND_FILTER, this.deliver, resolve))
-    } catch {
-      // The broker stops first and may already be gone: nothing left to unsubscribe from.
-    }
+    const unsubscribe = this.unsubscribe
+    this.unsubscribe = null
+    await unsubscribe?.()
   }
 
   private async onCommand(topic: string, payload: Buffer): Promise<void> {
