@@ -12,7 +12,8 @@ async function setup(publishRate: Record<string, unknown>) {
     { publishRate },
     {
       authorizePublish: (client, packet, done) => {
-        if (client) ingested.push(packet)
+        // The facade's message is Aedes' packet underneath (messageId included), which this test checks.
+        if (client) ingested.push(packet as unknown as PublishPacket)
         done(null)
       },
     },
