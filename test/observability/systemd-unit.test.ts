@@ -138,4 +138,21 @@ describe('config/tidegate.service', () => {
     expect(readdirSync(state).length).toBeGreaterThan(0)
     expect(readdirSync(etc).sort()).toEqual(['devices', 'gateway.yaml', 'rules', 'tidegate.env'])
   })
+
+  it('runs node with the same V8 flags as `npm start` (docs/footprint.md says why)', () => {
+    const unit = serviceSection(readFileSync(join(ROOT, 'config/tidegate.service'), 'utf8'))
+    /** The node flags of a command line: the options between `node` and the script. */
+    const flags = (command: string) => {
+      const words = command.split(/\s+/)
+      const node = words.findIndex((w) => w === 'node' || w.endsWith('/node'))
+      const script = words.findIndex((w, i) => i > node && !w.startsWith('--'))
+      return words.slice(node + 1, script)
+    }
+    const start = (
+      JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+    ).scripts.start
+    const unitFlags = flags(unit.get('ExecStart')?.[0] ?? '')
+    expect(unitFlags).toContain('--max-old-space-size=128')
+    expect(flags(start)).toEqual(unitFlags)
+  })
 })
