@@ -7,9 +7,9 @@
  *   npx tsx bench/device-hygiene.ts [--devices 10000] [--events 2000000]
  */
 import { parseArgs } from 'node:util'
+import { systemClock } from '../src/core/clock.js'
 import type { Event } from '../src/core/event.js'
 import { AvailabilityTracker } from '../src/devices/availability.js'
-import { systemClock } from '../src/core/clock.js'
 import { DeviceRegistry } from '../src/devices/registry.js'
 import { DeadLetters } from '../src/ingest/dead-letters.js'
 import { newHygieneCounters } from '../src/ingest/hygiene/counters.js'

@@ -1,7 +1,7 @@
 /**
  * Footprint and reaction-time bench (issue 13): `npm run bench:footprint -- [options]`
  *
- *   --case a,b,…   cases to run (default: all): idle, conn, c10-10k, c10-20k, c10-40k, c1000-10k,
+ *   --case a,b,…   cases to run (default: all): idle, conn, devices, c10-10k, c10-20k, c10-40k, c1000-10k,
  *                  c1000-20k, c1000-40k, pinned-10k, mosquitto-10k, mosquitto-20k, mosquitto-40k
  *   --seconds N    load per case (default 20)
  *   --soak         one 10-minute c10-10k run; prints RSS every 10 s (flat or not)
@@ -15,7 +15,7 @@
  * publish at the subscriber. `pinned-10k` runs the gateway on CPU 0 only (`taskset -c 0`, a stand-in
  * for one Pi core). `mosquitto-*` relay the same load through Mosquitto (the subscriber takes the hot
  * readings themselves): the reaction figures read as ratios to it. `idle` is RSS 10 s after start;
- * `conn` the RSS per idle connection against bare Aedes. The machine is shared: each row carries the
+ * `conn` the RSS per idle connection against bare Aedes; `devices` the heap per tracked device. The machine is shared: each row carries the
  * load average. Results: bench/results/footprint-<time>.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -27,6 +27,7 @@ import { freePort } from '../test/helpers/free-port.js'
 import { startInfluxd } from '../test/helpers/influxd.js'
 import { readProc } from './e2e/proc-sampler.js'
 import {
+  applyServiceEnvironment,
   buildBundle,
   serviceNodeFlags,
   startBareAedes,
@@ -34,7 +35,7 @@ import {
   startMosquitto,
   writeGatewayConfig,
 } from './footprint/processes.js'
-import { type CaseResult, perConnectionCost, runCase, sleep } from './footprint/run-case.js'
+import { type CaseResult, heapAfterDevices, perConnectionCost, runCase, sleep } from './footprint/run-case.js'
 
 const LOAD_CASES: Record<string, { connections: number; rate: number; pin?: boolean }> = {
   'c10-10k': { connections: 10, rate: 10_000 },
@@ -50,7 +51,7 @@ const RELAY_CASES: Record<string, number> = {
   'mosquitto-20k': 20_000,
   'mosquitto-40k': 40_000,
 }
-const ALL = ['idle', 'conn', ...Object.keys(LOAD_CASES), ...Object.keys(RELAY_CASES)]
+const ALL = ['idle', 'conn', 'devices', ...Object.keys(LOAD_CASES), ...Object.keys(RELAY_CASES)]
 const DEVICES = 1000
 
 const { values: args } = parseArgs({
@@ -75,20 +76,28 @@ const rows: string[] = []
 log(
   `gateway node flags: ${nodeFlags.join(' ') || '(none)'}${args['node-flags'] === undefined ? ' (config/tidegate.service)' : ''}`,
 )
+log(`environment of config/tidegate.service: ${applyServiceEnvironment().join(' ') || '(none)'}`)
 buildBundle()
 const influx = await startInfluxd()
 try {
   for (const name of cases) {
     if (name === 'idle') results[name] = await idle()
     else if (name === 'conn') results[name] = await connectionCost()
+    else if (name === 'devices') results[name] = await deviceCost()
     else if (name in RELAY_CASES) {
       const r = await relay(RELAY_CASES[name] as number)
       results[name] = r
       rows.push(row(name, r))
     } else {
-      const r = await gatewayCase(name)
-      results[name] = r
-      rows.push(row(name, r))
+      try {
+        const r = await gatewayCase(name)
+        results[name] = r
+        rows.push(row(name, r))
+      } catch (err) {
+        // A gateway that died (e.g. out of heap) is a result too; the next case gets a fresh one.
+        results[name] = { error: (err as Error).message }
+        rows.push(`| ${name} | failed: ${(err as Error).message.split('\n')[0]} |`)
+      }
     }
   }
 } finally {
@@ -117,6 +126,9 @@ async function gatewayCase(name: string): Promise<CaseResult> {
       metricsUrl: `http://127.0.0.1:${g.httpPort}/metrics`,
       landed: (sent) => countLanded(client, sent),
     })
+    const child = g.server.child
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`gateway died during the run (${g.server.exitReason()}); its stderr is above`)
     if (args.soak) log(`soak RSS every 10 s (MB): ${r.rssTrendMB.map((x) => x.toFixed(0)).join(' ')}`)
     return r
   } finally {
@@ -192,6 +204,24 @@ async function connectionCost() {
   return { gateway: gw, bareAedes: bare }
 }
 
+/** 20k readings from 10 000 devices against 20k from 10, each on a fresh gateway: the heap per device. */
+async function deviceCost() {
+  log('devices: heap per tracked device (10 000 devices against 10, same number of messages) …')
+  const heap = async (devices: number) => {
+    const g = await gateway(`devices-${devices}`, `fp_devices_${devices}`, false)
+    try {
+      return await heapAfterDevices(g.mqttPort, `http://127.0.0.1:${g.httpPort}/metrics`, devices, 20_000)
+    } finally {
+      await g.server.stop()
+    }
+  }
+  const many = await heap(10_000)
+  const few = await heap(10)
+  const perDeviceKB = ((many.after - many.before - (few.after - few.before)) * 1024) / (10_000 - 10)
+  log(`devices: ${perDeviceKB.toFixed(2)} KB heap per tracked device`)
+  return { many, few, perDeviceKB }
+}
+
 /** Points of the bench devices in InfluxDB, polled until all arrived or the count stops moving. */
 async function countLanded(client: InfluxHttpClient, sent: number): Promise<number> {
   let last = -1
@@ -209,8 +239,11 @@ async function countLanded(client: InfluxHttpClient, sent: number): Promise<numb
 
 function row(name: string, r: CaseResult): string {
   const loss = r.landed !== undefined ? `${(100 * (1 - r.landed / Math.max(1, r.sent))).toFixed(2)} %` : '–'
+  const unsent = r.unsentBytes
+    ? ` (${(r.unsentBytes / 1_048_576).toFixed(1)} MB never left the publisher)`
+    : ''
   const reactLoss = `${(100 * (1 - r.hotReceived / Math.max(1, r.hotSent))).toFixed(2)} %`
-  return `| ${name} | ${r.sent} | ${loss} | ${reactLoss} | ${ms(r.reaction?.p50)} / ${ms(r.reaction?.p99)} / ${ms(r.reaction?.max)} | ${ms(r.eventLoopMs?.p99)} / ${ms(r.eventLoopMs?.max)} | ${mb(r.rssPeakMB)} (${mb(r.anonPeakMB)} / ${mb(r.filePeakMB)}) | ${(r.cpu * 100).toFixed(0)} % | ${r.load.toFixed(1)} |`
+  return `| ${name} | ${r.sent}${unsent} | ${loss} | ${reactLoss} | ${ms(r.reaction?.p50)} / ${ms(r.reaction?.p99)} / ${ms(r.reaction?.max)} | ${ms(r.eventLoopMs?.p99)} / ${ms(r.eventLoopMs?.max)} | ${mb(r.rssPeakMB)} (${mb(r.anonPeakMB)} / ${mb(r.filePeakMB)}) | ${(r.cpu * 100).toFixed(0)} % | ${r.load.toFixed(1)} |`
 }
 
 function print(): void {

@@ -63,7 +63,7 @@ export async function startChild(
     },
     async stop() {
       stopping = true
-      if (child.exitCode !== null) return
+      if (child.exitCode !== null || child.signalCode !== null) return
       const exited = new Promise((r) => child.once('exit', r))
       process.kill(pid, 'SIGTERM')
       // A graceful stop flushes to InfluxDB and (with --cpu-prof) writes the profile; then give up.

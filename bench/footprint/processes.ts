@@ -12,6 +12,17 @@ export function serviceNodeFlags(): string[] {
   return exec.split(/\s+/).filter((t) => t.startsWith('--'))
 }
 
+/** The unit's Environment= lines that shape memory (MALLOC_ARENA_MAX), set for the gateway child. */
+export function applyServiceEnvironment(): string[] {
+  const text = readFileSync('config/tidegate.service', 'utf8')
+  const set: string[] = []
+  for (const m of text.matchAll(/^Environment=(MALLOC_\w+)=(\S+)$/gm)) {
+    process.env[m[1] as string] = m[2]
+    set.push(`${m[1]}=${m[2]}`)
+  }
+  return set
+}
+
 export function buildBundle(): void {
   execFileSync('npm', ['run', 'build:bundle', '--silent'], { stdio: 'inherit' })
 }

@@ -105,14 +105,16 @@ async function main(): Promise<void> {
   }
   clearInterval(flushHot)
   if (hot.length) process.send?.({ hot })
-  // Let the last writes reach the broker (bounded: a wedged broker must not hang the bench).
+  // A broker that fell behind still has the tail in our socket buffers: let it take it (bounded, so a
+  // wedged broker cannot hang the bench); what it never took is reported as unsent, not as its loss.
   const drained = sockets.map(
     (s) => new Promise<void>((r) => (s.writableLength ? s.once('drain', () => r()) : r())),
   )
-  await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, 5000))])
+  await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, 60_000))])
+  const unsentBytes = sockets.reduce((n, s) => n + s.writableLength, 0)
   await new Promise((r) => setTimeout(r, 500))
   for (const s of sockets) s.end(Buffer.from([0xe0, 0])) // DISCONNECT
-  process.send?.({ done: true, sent, hot: hotTotal }, () => process.disconnect())
+  process.send?.({ done: true, sent, hot: hotTotal, unsentBytes }, () => process.disconnect())
 }
 
 main().catch((err: unknown) => {

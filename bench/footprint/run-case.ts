@@ -22,6 +22,8 @@ export interface CaseLoad {
 
 export interface CaseResult {
   sent: number
+  /** Bytes the publisher still held when it gave up waiting (a broker far behind); not the broker's loss. */
+  unsentBytes: number
   landed?: number
   hotSent: number
   hotReceived: number
@@ -72,9 +74,12 @@ export async function runCase(c: CaseLoad): Promise<CaseResult> {
     const trendTimer = setInterval(() => trend.push((readProc(c.pid)?.rssBytes ?? 0) / 1_048_576), 10_000)
     sampler.start()
     if (c.metricsUrl) await scrape(c.metricsUrl) // starts a fresh event-loop-delay window
-    const done = waitMessage<{ done?: boolean; sent: number }>(publisher, (m) => m.done === true)
+    const done = waitMessage<{ done?: boolean; sent: number; unsentBytes: number }>(
+      publisher,
+      (m) => m.done === true,
+    )
     publisher.send({ go: true })
-    const { sent } = await done
+    const { sent, unsentBytes } = await done
     // Reactions still on their way; then what the last IPC batches carry.
     const until = Date.now() + 5000
     while (reactions.received < reactions.hotSent && Date.now() < until) await sleep(100)
@@ -88,6 +93,7 @@ export async function runCase(c: CaseLoad): Promise<CaseResult> {
     const reaction = reactions.percentiles()
     return {
       sent,
+      unsentBytes,
       ...(landed !== undefined ? { landed } : {}),
       hotSent: reactions.hotSent,
       hotReceived: reactions.received,
@@ -128,6 +134,38 @@ export async function perConnectionCost(port: number, pid: number, connections: 
       anonKB: kb(before?.anonBytes, after?.anonBytes),
       baseRssMB: (before?.rssBytes ?? 0) / 1_048_576,
     }
+  } finally {
+    if (publisher.exitCode === null) publisher.kill('SIGTERM')
+  }
+}
+
+/** V8 heap in use (MB) from the gateway's /metrics. */
+export async function heapUsedMB(metricsUrl: string): Promise<number> {
+  return ((await scrape(metricsUrl)).get('nodejs_heap_size_used_bytes') ?? Number.NaN) / 1_048_576
+}
+
+/**
+ * Heap the gateway keeps per tracked device: `messages` readings from `devices` distinct devices,
+ * heap in use read 5 s later. bench/footprint.ts runs it for many and for few devices (same number of
+ * messages, so the same garbage) and divides the difference.
+ */
+export async function heapAfterDevices(port: number, metricsUrl: string, devices: number, messages: number) {
+  await sleep(3000)
+  const before = await heapUsedMB(metricsUrl)
+  const publisher = forkBenchChild('bench/footprint/publisher.ts', {
+    port,
+    connections: 10,
+    devices,
+    rate: 5000,
+    seconds: messages / 5000,
+  })
+  try {
+    await waitMessage<{ ready?: boolean }>(publisher, (m) => m.ready === true)
+    const done = waitMessage<{ done?: boolean }>(publisher, (m) => m.done === true)
+    publisher.send({ go: true })
+    await done
+    await sleep(5000)
+    return { before, after: await heapUsedMB(metricsUrl) }
   } finally {
     if (publisher.exitCode === null) publisher.kill('SIGTERM')
   }
