@@ -4,14 +4,14 @@ import type { GatewayConfig } from './config/schema.js'
 import type { CommandDispatcher } from './core/command.js'
 import type { Event } from './core/event.js'
 import type { Catalog } from './devices/catalog.js'
+import type { DeviceModel } from './devices/device-model.js'
 import type { DeadLetters } from './ingest/dead-letters.js'
+import type { HygieneCounters } from './ingest/hygiene/counters.js'
 import type { Normalizer } from './ingest/normalize.js'
+import type { IngestPipeline } from './ingest/pipeline.js'
 import type { HttpServer } from './observability/http-server.js'
 import type { Logger } from './observability/logger.js'
 import type { PointSink } from './sinks/sink.js'
-
-/** Decides whether a valid event goes on (true) or was diverted (false, e.g. a duplicate it dead-lettered). */
-export type EventGate = (event: Event) => boolean
 
 /**
  * What the composition root shares with features. Features read what they need and register into the
@@ -24,7 +24,7 @@ export interface GatewayContext {
   path(p: string): string
   /** Every accepted event: telemetry, and other streams (availability, command_timeout, ...). */
   readonly events: Subject<Event>
-  /** Sources (serial, internal streams) hand a new event here: ingest gates run, then `events` emits it. */
+  /** Sources (serial, internal streams) hand a new event here: the ingest pipeline's gates run, then `events` emits it. */
   emit(event: Event): void
   readonly broker: Broker
   readonly sink: PointSink
@@ -32,10 +32,14 @@ export interface GatewayContext {
   readonly http: HttpServer
   readonly catalog: Catalog
   readonly normalizer: Normalizer
-  /** Gates run in order on each valid ingested event before it is emitted (dedupe, ordering, skew). */
-  readonly ingestGates: EventGate[]
-  /** Replaceable: the registry feature installs an ack-tracking dispatcher. */
-  commands: CommandDispatcher
+  /** The one way in: normalise → gates (unknown device, skew, dedupe, order) → `events`. */
+  readonly ingest: IngestPipeline
+  /** What the hygiene gates counted (duplicates, out of order, skew, unknown devices). */
+  readonly hygiene: Readonly<HygieneCounters>
+  /** Registry, availability and the command dispatcher, in memory; their features do the I/O. */
+  readonly devices: DeviceModel
+  /** Sends commands with acks, retries and queueing (the same object as `devices.commands`). */
+  readonly commands: CommandDispatcher
   /** Named read-only views other features (metrics, readiness) may look up. */
   readonly services: Map<string, unknown>
 }

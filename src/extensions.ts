@@ -3,6 +3,8 @@ import { influxAdminExtension } from './influx-admin/extension.js'
 import { serialExtension } from './ingest/serial/extension.js'
 import { journalExtension } from './journal/extension.js'
 import { observabilityExtension } from './observability/extension.js'
+import { commandsExtension } from './commands/extension.js'
+import { availabilityExtension } from './devices/availability-extension.js'
 import { registryExtension } from './devices/registry-extension.js'
 import { rulesExtension } from './rules/extension.js'
 import { telemetryWriterExtension } from './sinks/influx/telemetry-writer.js'
@@ -15,6 +17,8 @@ export const extensionFactories: ExtensionFactory[] = [
   observabilityExtension,
   telemetryWriterExtension,
   registryExtension,
+  availabilityExtension,
+  commandsExtension,
   journalExtension,
   serialExtension,
   rulesExtension,

@@ -1,16 +1,20 @@
 import { resolve } from 'node:path'
 import { Subject } from 'rxjs'
 import { Broker, type BrokerHooks } from './broker/broker.js'
-import { DirectCommandDispatcher } from './commands/direct-dispatcher.js'
 import type { GatewayConfig } from './config/schema.js'
 import type { Event } from './core/event.js'
 import { formatFileError } from './core/file-errors.js'
+import { systemClock } from './core/clock.js'
 import { loadCatalog } from './devices/catalog.js'
+import { createDeviceModel } from './devices/device-model.js'
 import type { Extension, ExtensionFactory, GatewayContext } from './extension.js'
 import { extensionFactories } from './extensions.js'
 import { DeadLetters } from './ingest/dead-letters.js'
 import { createMqttIngestHook } from './ingest/mqtt-ingest.js'
-import { Normalizer, type TagEnricher } from './ingest/normalize.js'
+import { hygieneSamples, newHygieneCounters } from './ingest/hygiene/counters.js'
+import { createHygieneGates } from './ingest/hygiene/gates.js'
+import { Normalizer } from './ingest/normalize.js'
+import { IngestPipeline } from './ingest/pipeline.js'
 import { HttpServer } from './observability/http-server.js'
 import { type Logger, RateLimitedLog } from './observability/logger.js'
 import type { InfluxHttpClient } from './sinks/influx/http-client.js'
@@ -39,6 +43,8 @@ export class Gateway {
   readonly deadLetters: DeadLetters
   /** Set by start(); features reach the shared parts through it. */
   context!: GatewayContext
+  /** Set by start() (it needs the catalog): normalise → gates → events. */
+  private ingest!: IngestPipeline
   private running: Extension[] = []
   private started = false
   private ingestPublish: NonNullable<BrokerHooks['authorizePublish']> = (_c, _p, done) => done(null)
@@ -81,11 +87,35 @@ export class Gateway {
     // A bad device file is reported and left out; the other types keep working.
     for (const e of errors)
       this.logger.error({ file: e.file, line: e.line }, `device catalog: ${formatFileError(e)}`)
+    // The device model answers questions (known? tags? online?); the devices features fill it from files
+    // and MQTT. Ingest asks it, installs nothing into it.
+    const devices = createDeviceModel(
+      {
+        config: this.config,
+        catalog,
+        broker: this.broker,
+        sink: this.sink,
+        emit: (event) => this.emit(event),
+        logger: this.logger,
+      },
+      systemClock,
+    )
     const normalizer = new Normalizer(catalog, {
       deviceTopicPrefix: this.config.ingest.deviceTopicPrefix,
-      // The registry feature puts its metadata lookup under services 'enrichTags' (registry-extension.ts).
-      enrichTags: (device, type) =>
-        (this.context.services.get('enrichTags') as TagEnricher | undefined)?.(device, type),
+      enrichTags: (device) => devices.registry.tagsFor(device),
+    })
+    const hygiene = newHygieneCounters()
+    this.ingest = new IngestPipeline({
+      normalizer,
+      gates: createHygieneGates({
+        config: this.config.devices,
+        catalog,
+        devices: devices.registry,
+        deadLetters: this.deadLetters,
+        counters: hygiene,
+      }),
+      deadLetters: this.deadLetters,
+      emit: (event) => this.events.next(event),
     })
     const ctx: GatewayContext = {
       config: this.config,
@@ -99,17 +129,23 @@ export class Gateway {
       http: this.http,
       catalog,
       normalizer,
-      ingestGates: [],
-      commands: new DirectCommandDispatcher(this.broker, this.logger),
+      ingest: this.ingest,
+      hygiene,
+      devices,
+      commands: devices.commands,
       // 'broker': its `stats` (refusals by reason, connections, retained, sessions) for metrics.
-      services: new Map<string, unknown>([['broker', this.broker]]),
+      services: new Map<string, unknown>([
+        ['broker', this.broker],
+        ['registry', devices.registry],
+        ['availability', devices.availability],
+        ['commands', devices.commands],
+        ['hygiene', { counters: hygiene, metricSamples: () => hygieneSamples(hygiene) }],
+      ]),
     }
     this.context = ctx
     const extensions = this.factories.map((f) => f(ctx)).filter((e): e is Extension => e !== null)
     this.ingestPublish = createMqttIngestHook({
-      normalizer,
-      deadLetters: this.deadLetters,
-      emit: (event) => this.emit(event),
+      pipeline: this.ingest,
       whenAccepted: (cb) => this.sink.whenAccepted(cb),
     })
     await this.sink.start()
@@ -133,10 +169,9 @@ export class Gateway {
     )
   }
 
-  /** Runs the ingest gates, then hands the event to every subscriber. Sources (MQTT, serial) call this. */
+  /** Runs the ingest gates, then hands the event to every subscriber. Sources (serial, internal) call this. */
   emit(event: Event): void {
-    for (const gate of this.context.ingestGates) if (!gate(event)) return
-    this.events.next(event)
+    this.ingest.accept(event)
   }
 
   /** Graceful stop: no new input, features stop in reverse, then flush what is pending within the deadline. */

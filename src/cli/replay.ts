@@ -6,14 +6,13 @@ import { commandTopic } from '../commands/command-topics.js'
 import { loadConfig } from '../config/load.js'
 import { toMs } from '../core/duration.js'
 import { formatFileError } from '../core/file-errors.js'
-import { type Catalog, loadCatalog } from '../devices/catalog.js'
-import { loadRegistry } from '../devices/registry-load.js'
-import { Normalizer } from '../ingest/normalize.js'
+import { loadCatalog } from '../devices/catalog.js'
 import { journalDir } from '../journal/extension.js'
 import { readJournal } from '../journal/reader.js'
 import { journalInputs, type ReplayInput, readRecording } from '../journal/recording.js'
 import { diffAlerts, formatDiff } from '../replay/diff.js'
 import { type ReplayOutcome, toJsonLines, toTable } from '../replay/outcome.js'
+import { ingestFor } from '../replay/replay-ingest.js'
 import { runReplay } from '../replay/run.js'
 import { loadRulesDir } from '../rules/index.js'
 import { configPathFrom } from './args.js'
@@ -43,12 +42,6 @@ function readInputs(
   const { inputs, problems } = readRecording(path)
   for (const p of problems) process.stderr.write(`${path}:${p.line}: ${p.message}\n`)
   return inputs
-}
-
-function normalizerFor(catalog: Catalog, registryFile: string, deviceTopicPrefix: string): Normalizer {
-  const { entries } = loadRegistry(registryFile, new Set(catalog.types.keys()))
-  const tags = new Map(entries.map((e) => [e.id, e.tags]))
-  return new Normalizer(catalog, { deviceTopicPrefix, enrichTags: (device) => tags.get(device) })
 }
 
 function usageError(message: string): number {
@@ -94,7 +87,7 @@ export async function runReplayCommand(argv: string[]): Promise<number> {
   const registryFile = config.devices.registry
     ? resolve(config.devices.registry)
     : resolve(catalogDir, 'registry.yaml')
-  const normalizer = normalizerFor(catalog, registryFile, config.ingest.deviceTopicPrefix)
+  const ingest = ingestFor(catalog, registryFile, config)
   // Bad input is exit 2 with a plain message, never a stack trace.
   const speed = values.speed === undefined ? 0 : Number(values.speed)
   if (!Number.isFinite(speed) || speed < 0)
@@ -111,7 +104,7 @@ export async function runReplayCommand(argv: string[]): Promise<number> {
   } catch (err) {
     return usageError(`cannot read ${recording}: ${(err as Error).message}`)
   }
-  const common = { normalizer, tailMs, speed, includeShadow: values.shadow }
+  const common = { ...ingest, tailMs, speed, includeShadow: values.shadow }
 
   if (rulesB) {
     const a = await runReplay(inputs, { ...common, rules: rulesA.rules })

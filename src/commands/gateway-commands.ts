@@ -21,7 +21,7 @@ export interface GatewayCommandDeps {
  * queued command) becomes a `command_timeout` event for the rules.
  */
 export function createGatewayCommands(
-  ctx: GatewayContext,
+  ctx: Pick<GatewayContext, 'config' | 'catalog' | 'broker' | 'sink' | 'emit' | 'logger'>,
   deps: GatewayCommandDeps,
 ): { dispatcher: AckingCommandDispatcher; publishResult: (o: CommandOutcome) => void; errors: FileError[] } {
   const cfg = ctx.config.devices.commands

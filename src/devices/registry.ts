@@ -18,17 +18,18 @@ export interface RegistryOptions {
   /** Bound of the seen-but-unregistered list: when full, the first seen is forgotten first. */
   unregisteredListSize: number
   now?: () => number
-  /** Called when a device joins the unregistered list (not on its later messages). */
-  onNewUnregistered?: (device: UnregisteredDevice) => void
 }
 
-/** What other features may read through `ctx.services.get('registry')`. */
+/** What other features may ask the registry (`ctx.devices`): who is registered, with which type and tags. */
 export interface RegistryView {
   get(id: string): RegistryEntry | undefined
   /** Registered type, or the type an unregistered device was last seen with. */
   typeOf(id: string): string | undefined
   entries(): readonly RegistryEntry[]
   unregistered(): UnregisteredDevice[]
+  /** Metadata tags of a registered device; undefined for others. */
+  tagsFor(device: string): Readonly<Record<string, string>> | undefined
+  readonly allowUnknown: boolean
 }
 
 /** The device instances: ids, types and metadata tags; plus the bounded list of unregistered devices seen. */
@@ -37,6 +38,7 @@ export class DeviceRegistry implements RegistryView {
   // Insertion order: when full, the first seen is forgotten first.
   private readonly seen = new Map<string, UnregisteredDevice>()
   private readonly now: () => number
+  private readonly newcomerListeners = new Set<(device: UnregisteredDevice) => void>()
 
   constructor(
     entries: readonly RegistryEntry[],
@@ -83,6 +85,12 @@ export class DeviceRegistry implements RegistryView {
     return this.options.allowUnknown
   }
 
+  /** Called when a device joins the unregistered list (not on its later messages); returns the remover. */
+  onNewUnregistered(listener: (device: UnregisteredDevice) => void): () => void {
+    this.newcomerListeners.add(listener)
+    return () => this.newcomerListeners.delete(listener)
+  }
+
   /** Most recently seen first. */
   unregistered(): UnregisteredDevice[] {
     return [...this.seen.values()].sort((a, b) => b.lastSeen - a.lastSeen).map((u) => ({ ...u }))
@@ -114,6 +122,6 @@ export class DeviceRegistry implements RegistryView {
       accepted: this.options.allowUnknown,
     }
     this.seen.set(device, entry)
-    this.options.onNewUnregistered?.(entry)
+    for (const listener of this.newcomerListeners) listener(entry)
   }
 }

@@ -1,17 +1,12 @@
 import type { BrokerClient, BrokerMessage } from '../broker/broker.js'
-import type { Event } from '../core/event.js'
-import type { DeadLetters } from './dead-letters.js'
-import type { Normalizer } from './normalize.js'
+import type { IngestPipeline } from './pipeline.js'
 import { TurnBudget } from './turn-budget.js'
 
 /** Ingest work per event-loop turn: commits, flushes and InfluxDB requests get the loop at least this often. */
 const INGEST_TURN_BUDGET_MS = 10
 
 export interface MqttIngestDeps {
-  normalizer: Normalizer
-  deadLetters: DeadLetters
-  /** Receives each valid event synchronously (writer, rules, journal fan out from here). */
-  emit: (event: Event) => void
+  pipeline: Pick<IngestPipeline, 'fromMqtt'>
   /** Calls back once the events emitted so far are durable; QoS>0 PUBACKs wait for it. */
   whenAccepted: (callback: () => void) => void
   now?: () => number
@@ -20,8 +15,9 @@ export interface MqttIngestDeps {
 }
 
 /**
- * The broker's authorizePublish hook for ingest. Device input never throws out of here: a bad payload
- * becomes a dead letter and the message is still forwarded, as a real broker would.
+ * The broker's authorizePublish hook for ingest: each device publish goes through the ingest pipeline.
+ * Device input never throws out of here: a bad payload becomes a dead letter and the message is still
+ * forwarded, as a real broker would.
  */
 export function createMqttIngestHook(deps: MqttIngestDeps) {
   const now = deps.now ?? Date.now
@@ -38,28 +34,9 @@ export function createMqttIngestHook(deps: MqttIngestDeps) {
   }
 
   function ingestOne(packet: BrokerMessage, done: (err?: Error | null) => void): void {
-    let outcome: ReturnType<Normalizer['fromMqtt']>
-    try {
-      outcome = deps.normalizer.fromMqtt(packet.topic, packet.payload, now())
-    } catch (err) {
-      // A bug in normalisation must not take the broker down; keep the input as a dead letter.
-      deps.deadLetters.record({
-        reason: 'schema',
-        topic: packet.topic,
-        payload: Buffer.from(packet.payload).toString('base64'),
-        encoding: 'base64',
-        errors: [`internal error: ${(err as Error).message}`],
-        at: now(),
-      })
-      return done(null)
-    }
-    if (outcome === null) return done(null)
-    if (!outcome.ok) {
-      deps.deadLetters.record(outcome.dead)
-      return done(null)
-    }
-    deps.emit(outcome.event)
-    if (packet.qos > 0) deps.whenAccepted(() => done(null))
+    const result = deps.pipeline.fromMqtt(packet.topic, packet.payload, now())
+    // Only an emitted event went to the outbox; the PUBACK waits until it is durable.
+    if (result === 'emitted' && packet.qos > 0) deps.whenAccepted(() => done(null))
     else done(null)
   }
 }

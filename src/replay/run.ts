@@ -1,5 +1,5 @@
-import type { Event } from '../core/event.js'
 import type { Normalizer } from '../ingest/normalize.js'
+import { type DeadLetterSink, type EventGate, IngestPipeline } from '../ingest/pipeline.js'
 import type { ReplayInput } from '../journal/recording.js'
 import { type CompiledRule, type RuleEffects, RuleEngine } from '../rules/index.js'
 import { DEFAULT_TICK_MS as RULE_TICK_MS } from '../rules/operators/scheduler.js'
@@ -11,6 +11,11 @@ export interface ReplayOptions {
   rules: readonly CompiledRule[]
   /** Needed for raw MQTT inputs (the same catalog and validation as live traffic). */
   normalizer: Normalizer
+  /**
+   * The ingest gates raw MQTT inputs pass, as live (createHygieneGates); fresh per run, since they keep
+   * state. Journal events already passed them live and go straight to the rules.
+   */
+  gates?: (deadLetters: DeadLetterSink) => EventGate[]
   /** Extra virtual time after the last input, so open windows and `for` timers can complete. */
   tailMs?: number
   /** 0 (default): as fast as the CPU allows; N: N× real time (1 = real time). */
@@ -75,6 +80,21 @@ export async function runReplay(
     },
   }
   const engine = new RuleEngine({ effects, clock: () => now })
+  let events = 0
+  const dead: DeadLetterSink = {
+    record: (d) => {
+      deadLetters[d.reason] = (deadLetters[d.reason] ?? 0) + 1
+    },
+  }
+  const ingest = new IngestPipeline({
+    normalizer: options.normalizer,
+    gates: options.gates?.(dead) ?? [],
+    deadLetters: dead,
+    emit: (event) => {
+      events++
+      engine.push(event, now)
+    },
+  })
   // Stable sort: equal times keep recording order.
   const ordered = inputs
     .map((input, i) => ({ input, i }))
@@ -85,7 +105,6 @@ export async function runReplay(
   engine.setRules(options.rules, now)
   let nextTick = Math.ceil(now / RULE_TICK_MS) * RULE_TICK_MS
   const speed = options.speed ?? 0
-  let events = 0
   const advance = async (to: number) => {
     if (speed > 0 && to > now) await new Promise((r) => setTimeout(r, (to - now) / speed))
     // Across a long silence, one jump to the grid point an hour before `to`: the engine runs every timer
@@ -106,19 +125,12 @@ export async function runReplay(
   for (const { input } of ordered) {
     const t = inputTime(input)
     await advance(t)
-    let event: Event
-    if (input.kind === 'event') event = input.event
-    else {
-      const outcome = options.normalizer.fromMqtt(input.topic, input.payload, t)
-      if (outcome === null) continue
-      if (!outcome.ok) {
-        deadLetters[outcome.dead.reason] = (deadLetters[outcome.dead.reason] ?? 0) + 1
-        continue
-      }
-      event = outcome.event
+    if (input.kind === 'mqtt') {
+      ingest.fromMqtt(input.topic, input.payload, t)
+      continue
     }
     events++
-    engine.push(event, t)
+    engine.push(input.event, t)
   }
   await advance(now + (options.tailMs ?? 0))
   return { outcomes, events, deadLetters, ruleErrors }

@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest'
 import type { DeadLetter } from '../../src/core/dead-letter.js'
 import type { Event } from '../../src/core/event.js'
 import { loadCatalog } from '../../src/devices/catalog.js'
-import type { DeadLetters } from '../../src/ingest/dead-letters.js'
 import { createMqttIngestHook } from '../../src/ingest/mqtt-ingest.js'
+import { IngestPipeline } from '../../src/ingest/pipeline.js'
 import { Normalizer } from '../../src/ingest/normalize.js'
 
 const { catalog } = loadCatalog('devices')
@@ -144,10 +144,14 @@ describe('the MQTT ingest hook', () => {
   function harness(n: Pick<Normalizer, 'fromMqtt'>) {
     const dead: DeadLetter[] = []
     const events: Event[] = []
-    const hook = createMqttIngestHook({
+    const pipeline = new IngestPipeline({
       normalizer: n as Normalizer,
-      deadLetters: { record: (d: DeadLetter) => dead.push(d) } as unknown as DeadLetters,
+      gates: [],
+      deadLetters: { record: (d: DeadLetter) => dead.push(d) },
       emit: (e) => events.push(e),
+    })
+    const hook = createMqttIngestHook({
+      pipeline,
       whenAccepted: (cb) => cb(),
       now: () => T,
     })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
+import { loadConfig } from '../../src/config/load.js'
 import { loadCatalog } from '../../src/devices/catalog.js'
 import { Normalizer } from '../../src/ingest/normalize.js'
 import { journalDir } from '../../src/journal/extension.js'
@@ -11,6 +12,7 @@ import { readJournal } from '../../src/journal/reader.js'
 import { journalInputs, type ReplayInput } from '../../src/journal/recording.js'
 import { diffAlerts } from '../../src/replay/diff.js'
 import { toJsonLines } from '../../src/replay/outcome.js'
+import { ingestFor } from '../../src/replay/replay-ingest.js'
 import { runReplay } from '../../src/replay/run.js'
 import { loadRulesDir } from '../../src/rules/index.js'
 import { useCleanup } from '../helpers/cleanup.js'
@@ -102,6 +104,25 @@ describe('replay', () => {
     const b = await runReplay(recording(1_700_000_000_000), { rules, normalizer })
     expect(toJsonLines(a.outcomes)).toBe(toJsonLines(b.outcomes))
     expect(a.outcomes.length).toBeGreaterThan(0)
+  })
+
+  it('recorded MQTT passes the same ingest gates as live traffic: a repeated seq is a duplicate', async () => {
+    const rules = loadRulesDir(rulesDir({ 'hot.yaml': HOT(30) })).rules
+    const t0 = 1_700_000_000_000
+    const reading = (i: number, seq: number): ReplayInput => ({
+      kind: 'mqtt',
+      ts: t0 + i * 1000,
+      topic: 'devices/s1/telemetry',
+      payload: Buffer.from(JSON.stringify({ temperature: 20, ts: t0 + seq * 1000, seq })),
+    })
+    const input = [reading(0, 1), reading(1, 2), reading(2, 2), reading(3, 3)]
+    const config = loadConfig(join(rulesDir({ 'gateway.yaml': '' }), 'gateway.yaml')).config
+    const gated = await runReplay(input, {
+      rules,
+      ...ingestFor(loadCatalog('devices').catalog, '/none', config),
+    })
+    expect(gated.events).toBe(3)
+    expect(gated.deadLetters).toEqual({ duplicate: 1 })
   })
 
   it('--diff on a changed threshold lists exactly the changed alerts', async () => {

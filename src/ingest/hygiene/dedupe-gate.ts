@@ -1,6 +1,5 @@
 import type { Event } from '../../core/event.js'
-import type { EventGate } from '../../extension.js'
-import type { DeadLetters } from '../dead-letters.js'
+import type { DeadLetterSink, EventGate } from '../pipeline.js'
 import type { HygieneCounters } from './counters.js'
 import { BoundedMap, SeqWindow } from './recent-window.js'
 
@@ -20,7 +19,7 @@ export interface DedupeOptions {
  */
 export function createDedupeGate(
   options: DedupeOptions,
-  deadLetters: DeadLetters,
+  deadLetters: DeadLetterSink,
   counters: HygieneCounters,
 ): EventGate {
   const windows = new BoundedMap<SeqWindow>(options.maxDevices)

@@ -1,5 +1,5 @@
 import type { Event } from '../../core/event.js'
-import type { EventGate } from '../../extension.js'
+import type { EventGate } from '../pipeline.js'
 import type { HygieneCounters } from './counters.js'
 import { BoundedMap } from './recent-window.js'
 

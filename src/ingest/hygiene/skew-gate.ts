@@ -1,6 +1,5 @@
 import type { Event } from '../../core/event.js'
-import type { EventGate } from '../../extension.js'
-import type { DeadLetters } from '../dead-letters.js'
+import type { DeadLetterSink, EventGate } from '../pipeline.js'
 import type { HygieneCounters } from './counters.js'
 
 export type SkewPolicy = 'keep' | 'clamp' | 'reject'
@@ -21,7 +20,7 @@ function human(ms: number): string {
  */
 export function createSkewGate(
   options: { maxMs: number; policy: SkewPolicy; now?: () => number },
-  deadLetters: DeadLetters,
+  deadLetters: DeadLetterSink,
   counters: HygieneCounters,
 ): EventGate {
   const now = options.now ?? Date.now

@@ -1,16 +1,19 @@
 import type { Event } from '../../core/event.js'
-import type { DeviceRegistry } from '../../devices/registry.js'
-import type { EventGate } from '../../extension.js'
-import type { DeadLetters } from '../dead-letters.js'
+import type { DeadLetterSink, EventGate } from '../pipeline.js'
 import type { HygieneCounters } from './counters.js'
+
+/** The registry's answer for a device's telemetry: true when it may go on (it notes newcomers). */
+export interface DeviceAdmission {
+  admit(device: string, type: string, topic: string): boolean
+}
 
 /**
  * Telemetry from a device that is not in the registry: remembered in the seen-but-unregistered list
  * and, when `devices.allowUnknown` is false, dead-lettered as `unknown_device`.
  */
 export function createUnknownDeviceGate(
-  registry: DeviceRegistry,
-  deadLetters: DeadLetters,
+  registry: DeviceAdmission,
+  deadLetters: DeadLetterSink,
   counters: HygieneCounters,
   now: () => number = Date.now,
 ): EventGate {
