@@ -2,7 +2,7 @@ import type { InfluxDB } from 'influx'
 import type { Logger } from '../observability/logger.js'
 import { influxErrorText } from './admin-client.js'
 import type { InfluxSection } from './plan.js'
-import { readStatus } from './status.js'
+import { type DatabaseStatus, readStatus } from './status.js'
 
 /** The last series (and disk) reading. */
 export interface SeriesWatch {
@@ -15,6 +15,8 @@ export interface SeriesWatch {
   /** total > maxSeries at the last reading. */
   overLimit: boolean
   error: string | null
+  /** The whole last reading (policies, continuous queries, disk by policy): what `tidegate influx status` shows. */
+  database: DatabaseStatus | null
 }
 
 /**
@@ -41,6 +43,7 @@ export class SeriesWatcher {
       maxSeries: influx.maxSeries ?? null,
       overLimit: false,
       error: null,
+      database: null,
     }
   }
 
@@ -80,6 +83,7 @@ export class SeriesWatcher {
       this.watch.total = s.seriesTotal
       this.watch.diskBytes = s.diskBytes
       this.watch.error = null
+      this.watch.database = s
       this.judge()
     } catch (err) {
       this.watch.error = influxErrorText(err)

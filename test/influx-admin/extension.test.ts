@@ -36,6 +36,9 @@ describe('the InfluxDB shape feature in a running gateway', () => {
     const over = await statusUntil(gateway, (s) => s.series.byMeasurement['climate'] === 3)
     expect(over.series.byMeasurement['climate']).toBe(3)
     expect(over.series.overLimit).toBe(true)
+    // The typed read API carries what `tidegate influx status` shows (for the status page).
+    expect(over.series.database?.retentionPolicies.map((p) => p.name)).toContain('tidegate_raw')
+    expect(over.series.database?.continuousQueries).toHaveLength(1)
     const warning = lines.find((l) => l.msg.startsWith('influx: series cardinality above influx.maxSeries'))
     expect(warning).toMatchObject({ level: 40, maxSeries: 2, database: config.influx.database })
 
