@@ -39,6 +39,11 @@ export class ActionRunner {
     this.run('result', scope, key, pointTime, now)
   }
 
+  /** An operator acknowledged a firing alert: the alert outputs hear of it; no other action runs. */
+  onAcknowledged(t: AlertTransition): void {
+    for (const a of this.rule.actions) if (a.kind === 'alert') this.effects.onAlertTransition(t)
+  }
+
   onTransition(t: AlertTransition, scope: Scope, now: number): void {
     for (const a of this.rule.actions) {
       if (a.kind !== 'alert') continue

@@ -25,6 +25,8 @@ export interface AlertTransition {
   repeat: number
   mode: 'live' | 'shadow'
   device?: string
+  /** Who acknowledged the firing alert and when (ms); only on the transition the acknowledgement makes. */
+  acknowledged?: { by: string; at: number }
 }
 
 export interface RuleCommand {
@@ -91,6 +93,10 @@ export function alertPoint(t: AlertTransition): PointInput {
     repeat: t.repeat,
     since: t.since,
   }
+  if (t.acknowledged) {
+    fields.acknowledged_by = t.acknowledged.by
+    fields.acknowledged_at = t.acknowledged.at
+  }
   for (const [k, v] of Object.entries(t.values)) {
     if ((typeof v === 'number' || typeof v === 'boolean') && !(k in fields)) fields[`value_${k}`] = v
   }
@@ -103,4 +109,4 @@ export function alertPoint(t: AlertTransition): PointInput {
   }
 }
 
-const INTEGER_ALERT_FIELDS: ReadonlySet<string> = new Set(['repeat', 'since'])
+const INTEGER_ALERT_FIELDS: ReadonlySet<string> = new Set(['repeat', 'since', 'acknowledged_at'])

@@ -1,7 +1,7 @@
 import type { Event } from '../core/event.js'
 import type { RuleEffects } from './effects.js'
 import type { CompiledRule } from './plan.js'
-import { RuleRuntime } from './runtime.js'
+import { type AcknowledgeResult, RuleRuntime } from './runtime.js'
 import { eventContext } from './scopes.js'
 
 export interface RuleEngineOptions {
@@ -88,6 +88,13 @@ export class RuleEngine {
   /** Resolves every firing alert (gateway stop is not a resolution, so only on explicit shutdown of rules). */
   clear(now = this.clock()): void {
     this.setRules([], now)
+  }
+
+  /** An operator acknowledges the firing alert (rule, key); see RuleRuntime.acknowledge. */
+  acknowledge(rule: string, key: string, by: string, now = this.clock()): AcknowledgeResult {
+    const runtime = this.runtimes.get(rule)
+    if (!runtime) return { ok: false, reason: `no rule "${rule}"` }
+    return runtime.acknowledge(key, by, now)
   }
 
   rule(id: string): RuleRuntime | undefined {

@@ -58,6 +58,8 @@ export function rulesExtension(ctx: GatewayContext): Extension {
       ctx.services.set('rules', {
         engine,
         stats: () => engine.stats(),
+        /** The operator seam (status page): acknowledge a firing alert. */
+        acknowledge: (rule: string, key: string, by: string) => engine.acknowledge(rule, key, by),
         readiness: () => ({
           ready: true,
           detail: { rules: engine.rules.length, errors: lastErrors, reloads },

@@ -6,6 +6,8 @@ import { createWindower, type Windower, type WindowResult } from './operators/wi
 import type { CompiledRule } from './plan.js'
 import { alertMessage, EMPTY, eventContext, resultScope } from './scopes.js'
 
+export type AcknowledgeResult = { ok: true } | { ok: false; reason: string }
+
 export interface RuleStats {
   matched: number
   results: number
@@ -123,6 +125,20 @@ export class RuleRuntime {
   /** The rule is going away (removed or changed): resolve what it has firing. */
   retire(now: number): void {
     for (const [key, machine] of this.machines) this.publish(key, machine.forceResolve(now), now)
+  }
+
+  /**
+   * An operator acknowledges the firing alert of `key`: published like a transition (retained alert,
+   * InfluxDB) with `acknowledged`, no actions run, and repeats stop until it resolves.
+   */
+  acknowledge(key: string, by: string, now: number): AcknowledgeResult {
+    const machine = this.machines.get(key)
+    if (machine?.state !== 'firing') return { ok: false, reason: 'not firing' }
+    const transitions = machine.acknowledge(by, now)
+    if (transitions.length === 0)
+      return { ok: false, reason: `already acknowledged by ${machine.acknowledged?.by}` }
+    this.publish(key, transitions, now)
+    return { ok: true }
   }
 
   firingKeys(): string[] {
@@ -247,9 +263,12 @@ export class RuleRuntime {
         mode: this.rule.mode,
         device,
       }
+      if (tr.acknowledged) t.acknowledged = tr.acknowledged
       t.message = alertMessage(this.rule, scope, t)
       scope.message = t.message
-      this.actions.onTransition(t, scope, now)
+      // An acknowledgement is news about the alert, not a new state: no action runs for it.
+      if (tr.acknowledged && tr.state === 'firing') this.actions.onAcknowledged(t)
+      else this.actions.onTransition(t, scope, now)
     }
   }
 

@@ -82,6 +82,40 @@ describe('rule engine golden tests (virtual time)', () => {
     ])
   })
 
+  it('acknowledge: published with who and when, repeats stop until it resolves, no action runs', () => {
+    const v = virtualEngine([
+      threshold(
+        'repeat: 10s',
+        `  - alert: {}
+  - publish: { topic: "ops/{{key}}", payload: "{{state}}", on: [firing, repeat, resolved] }`,
+      ),
+    ])
+    feed(v, [31])
+    expect(v.engine.acknowledge('hot', 'nope', 'ann')).toEqual({ ok: false, reason: 'not firing' })
+    v.at(12_000) // one repeat before the acknowledgement
+    expect(v.engine.acknowledge('hot', 'd1', 'ann', 12_500)).toEqual({ ok: true })
+    expect(v.engine.acknowledge('hot', 'd1', 'bob', 12_600)).toEqual({
+      ok: false,
+      reason: 'already acknowledged by ann',
+    })
+    for (let t = 13_000; t <= 40_000; t += 1000) v.at(t)
+    v.send('d1', { t: 20 })
+    expect(v.states()).toEqual([
+      'd1:firing@1000',
+      'd1:firing#1@11000',
+      'd1:firing#1@12500',
+      'd1:resolved@40000',
+    ])
+    expect(v.alerts[2]?.acknowledged).toEqual({ by: 'ann', at: 12_500 })
+    expect(v.publishes.map((p) => p.payload)).toEqual(['firing', 'firing', 'resolved'])
+    expect(toLine(alertPoint(v.alerts[2]!))).toContain('acknowledged_by="ann",acknowledged_at=12500i')
+    // A new firing needs a new acknowledgement: repeats run again.
+    v.send('d1', { t: 31 })
+    v.at(51_000)
+    expect(v.states().slice(4)).toEqual(['d1:firing@40000', 'd1:firing#1@50000'])
+    expect(v.alerts[4]?.acknowledged).toBeUndefined()
+  })
+
   it('windowed rule: hysteresis and for on window results, command on firing and onClear on resolve', () => {
     const r = rule(`
 version: 1
