@@ -1,6 +1,7 @@
 import type { Client } from 'aedes'
 import type { Acl, Grant } from './acl.js'
 import type { MqttConfig } from './config-schema.js'
+import { FailedLogins } from './failed-logins.js'
 import type { ConnectionInfo } from './guarded-connection.js'
 import { hashPassword, verifyPassword } from './passwords.js'
 import type { Refusals } from './refusals.js'
@@ -10,9 +11,6 @@ type AuthCallback = (err: (Error & { returnCode?: number }) | null, success: boo
 /** CONNACK return codes of MQTT 3.1.1 [MQTT-3.2.2.3]. */
 const BAD_USERNAME_OR_PASSWORD = 4
 const NOT_AUTHORIZED = 5
-/** Addresses tracked for failed logins; the oldest is forgotten beyond this, so the map stays bounded. */
-const MAX_TRACKED_ADDRESSES = 10_000
-const FAILURE_WINDOW_MS = 60_000
 
 function refusal(message: string, returnCode: number): Error & { returnCode: number } {
   return Object.assign(new Error(message), { returnCode })
@@ -27,7 +25,7 @@ function refusal(message: string, returnCode: number): Error & { returnCode: num
  */
 export class Authenticator {
   private readonly grants = new WeakMap<Client, Grant>()
-  private readonly failures = new Map<string, { start: number; count: number }>()
+  private readonly failures: FailedLogins
   private readonly users: Map<string, MqttConfig['auth']['users'][number]>
   /** Compared against when the username is unknown, so unknown and known users cost the same. */
   private decoyHash = ''
@@ -40,6 +38,7 @@ export class Authenticator {
     private readonly now: () => number = Date.now,
   ) {
     this.users = new Map(config.users.map((u) => [u.username, u]))
+    this.failures = new FailedLogins(config.failedLoginsPerMinute, now)
   }
 
   async start(): Promise<void> {
@@ -88,36 +87,15 @@ export class Authenticator {
       this.refusals.refuse('anonymous_denied', detail)
       throw refusal('anonymous access not allowed', NOT_AUTHORIZED)
     }
-    if (this.rateLimited(info.address)) {
+    if (this.failures.blocked(info.address)) {
       this.refusals.refuse('auth_rate_limited', { ...detail, username })
       throw refusal('too many failed logins', NOT_AUTHORIZED)
     }
     const user = this.users.get(username)
     const ok = await verifyPassword(password ?? Buffer.alloc(0), user?.passwordHash ?? this.decoyHash)
     if (user && ok && password !== undefined) return this.acl.grant(user.role, client.id, username)
-    this.recordFailure(info.address)
+    this.failures.record(info.address)
     this.refusals.refuse('auth_failed', { ...detail, username })
     throw refusal('bad user name or password', BAD_USERNAME_OR_PASSWORD)
-  }
-
-  private rateLimited(address: string): boolean {
-    const w = this.failures.get(address)
-    if (!w || this.now() - w.start >= FAILURE_WINDOW_MS) return false
-    return w.count >= this.config.failedLoginsPerMinute
-  }
-
-  private recordFailure(address: string): void {
-    const t = this.now()
-    let w = this.failures.get(address)
-    if (!w || t - w.start >= FAILURE_WINDOW_MS) {
-      this.failures.delete(address)
-      w = { start: t, count: 0 }
-      this.failures.set(address, w)
-      if (this.failures.size > MAX_TRACKED_ADDRESSES) {
-        const oldest = this.failures.keys().next().value
-        if (oldest !== undefined) this.failures.delete(oldest)
-      }
-    }
-    w.count++
   }
 }
