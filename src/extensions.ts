@@ -1,13 +1,14 @@
+import { commandsExtension } from './commands/extension.js'
+import { availabilityExtension } from './devices/availability-extension.js'
+import { registryExtension } from './devices/registry-extension.js'
 import type { ExtensionFactory } from './extension.js'
 import { influxAdminExtension } from './influx-admin/extension.js'
 import { serialExtension } from './ingest/serial/extension.js'
 import { journalExtension } from './journal/extension.js'
 import { observabilityExtension } from './observability/extension.js'
-import { commandsExtension } from './commands/extension.js'
-import { availabilityExtension } from './devices/availability-extension.js'
-import { registryExtension } from './devices/registry-extension.js'
 import { rulesExtension } from './rules/extension.js'
 import { telemetryWriterExtension } from './sinks/influx/telemetry-writer.js'
+import { statusPageExtension } from './web/extension.js'
 
 /**
  * Every feature of the gateway, in start order (stop runs in reverse). A feature adds one line here;
@@ -23,4 +24,5 @@ export const extensionFactories: ExtensionFactory[] = [
   serialExtension,
   rulesExtension,
   influxAdminExtension,
+  statusPageExtension,
 ]

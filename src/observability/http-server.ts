@@ -8,9 +8,19 @@ export interface HttpReply {
 
 export type RouteHandler = (req: IncomingMessage) => HttpReply | Promise<HttpReply>
 
-/** The operator HTTP listener: health, readiness, metrics. Features register GET routes before start(). */
+/**
+ * Handles a request no GET route matched (other methods, path prefixes, streams). Returns true when it
+ * answered (or is answering: a stream); false passes the request on (404 when nobody takes it).
+ */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>
+
+/**
+ * The operator HTTP listener: health, readiness, metrics, the status page. Features register GET routes
+ * (and request handlers, tried in order for everything else) before start().
+ */
 export class HttpServer {
   private readonly routes = new Map<string, RouteHandler>()
+  private readonly handlers: RequestHandler[] = []
   private server: Server | null = null
   private boundPort = 0
 
@@ -21,6 +31,10 @@ export class HttpServer {
 
   route(path: string, handler: RouteHandler): void {
     this.routes.set(path, handler)
+  }
+
+  mount(handler: RequestHandler): void {
+    this.handlers.push(handler)
   }
 
   get address(): { host: string; port: number } {
@@ -49,6 +63,7 @@ export class HttpServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] as string
     const handler = req.method === 'GET' || req.method === 'HEAD' ? this.routes.get(path) : undefined
+    if (!handler) for (const h of this.handlers) if (await h(req, res)) return
     const reply = handler ? await handler(req) : { status: 404, body: 'not found\n' }
     res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'application/json' })
     res.end(reply.body)

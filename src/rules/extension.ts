@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs'
 import { interval, type Subscription } from 'rxjs'
-import { formatFileError } from '../core/file-errors.js'
+import { type FileError, formatFileError } from '../core/file-errors.js'
 import type { Extension, GatewayContext } from '../extension.js'
 import { RateLimitedLog } from '../observability/logger.js'
 import type { Sample } from '../observability/metrics-source.js'
@@ -33,6 +33,7 @@ export function rulesExtension(ctx: GatewayContext): Extension {
   const subscriptions: Subscription[] = []
   let reloads = 0
   let lastErrors = 0
+  let lastLoad: { at: number; errors: RuleFileStatus['errors'] } = { at: 0, errors: [] }
 
   function reload(why: string): void {
     const result = folder.load()
@@ -48,6 +49,7 @@ export function rulesExtension(ctx: GatewayContext): Extension {
       errors: result.errors.map((e) => ({ ...e, text: formatFileError(e) })),
       keptOld: result.keptOld,
     }
+    lastLoad = { at: body.at, errors: body.errors }
     ctx.broker.publish(RULE_ERRORS_TOPIC, JSON.stringify(body), { qos: 1, retain: true }).catch(() => {})
     ctx.logger.info({ why, dir, ...change, errors: result.errors.length }, 'rules loaded')
   }
@@ -60,6 +62,20 @@ export function rulesExtension(ctx: GatewayContext): Extension {
         stats: () => engine.stats(),
         /** The operator seam (status page): acknowledge a firing alert. */
         acknowledge: (rule: string, key: string, by: string) => engine.acknowledge(rule, key, by),
+        /** What the status page shows: each running rule with its counters, and the last load's errors. */
+        status: (stats = engine.stats()): RuleFileStatus => ({
+          rules: engine.rules.map((r) => ({
+            id: r.rule.id,
+            file: r.rule.file,
+            kind: r.rule.kind,
+            mode: r.rule.mode,
+            severity: r.rule.severity,
+            window: r.rule.definition.window ?? null,
+            stats: stats[r.rule.id] ?? {},
+          })),
+          loadedAt: lastLoad.at,
+          errors: lastLoad.errors,
+        }),
         readiness: () => ({
           ready: true,
           detail: { rules: engine.rules.length, errors: lastErrors, reloads },
@@ -80,6 +96,22 @@ export function rulesExtension(ctx: GatewayContext): Extension {
       for (const s of subscriptions) s.unsubscribe()
     },
   }
+}
+
+/** The rules as the status page and `GET /api/rules` show them. */
+export interface RuleFileStatus {
+  rules: {
+    id: string
+    file: string
+    kind: string
+    mode: string
+    severity: string
+    window: unknown
+    stats: Record<string, number>
+  }[]
+  loadedAt: number
+  /** The last load's errors (file:line:col), each with its formatted `text`. */
+  errors: (FileError & { text: string })[]
 }
 
 function metricSamples(engine: RuleEngine, effects: GatewayEffectStats): Sample[] {
