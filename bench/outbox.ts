@@ -28,7 +28,8 @@ import { configFromObject } from '../src/config/load.js'
 import { Gateway } from '../src/gateway.js'
 import { createLogger } from '../src/observability/logger.js'
 import { InfluxHttpClient } from '../src/sinks/influx/http-client.js'
-import { OutboxSink } from '../src/sinks/outbox/outbox-sink.js'
+import { InfluxOutput } from '../src/sinks/influx/output.js'
+import { Outbox } from '../src/sinks/outbox/outbox.js'
 import { LmdbChunkStore } from '../src/store/lmdb-chunk-store.js'
 import { startInfluxd } from '../test/helpers/influxd.js'
 
@@ -87,19 +88,17 @@ async function drain(
 ): Promise<{ rate: number; client: InfluxHttpClient }> {
   const dir = await storeBacklog()
   const client = new InfluxHttpClient({ url, database: 'bench_catchup', timeoutMs: 60_000, gzipLevel: GZIP })
-  const sink = new OutboxSink(
+  const sink = new Outbox(
     new LmdbChunkStore(dir),
-    client,
+    new InfluxOutput(client, { createDatabase, authRetryMs: 60_000 }, logger),
     {
       batchSize: BATCH,
       flushIntervalMs: 1000,
       concurrency: CONCURRENCY,
       maxBytes: 1024 ** 3,
       commitIntervalMs: 5,
-      createDatabase,
       retryBaseMs: 250,
       retryCapMs: 5000,
-      authRetryMs: 60_000,
     },
     logger,
   )
@@ -170,19 +169,17 @@ async function ceiling(influxUrl: string): Promise<void> {
 async function acceptRate(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'tidegate-bench-accept-'))
   const client = new InfluxHttpClient({ url: 'http://127.0.0.1:9', database: 'x', timeoutMs: 1000 })
-  const sink = new OutboxSink(
+  const sink = new Outbox(
     new LmdbChunkStore(dir),
-    client,
+    new InfluxOutput(client, { createDatabase: false, authRetryMs: 60_000 }, logger),
     {
       batchSize: BATCH,
       flushIntervalMs: 60_000,
       concurrency: 1,
       maxBytes: 1024 ** 3,
       commitIntervalMs: 5,
-      createDatabase: false,
       retryBaseMs: 60_000,
       retryCapMs: 60_000,
-      authRetryMs: 60_000,
     },
     logger,
   )

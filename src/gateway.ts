@@ -18,7 +18,7 @@ import { IngestPipeline } from './ingest/pipeline.js'
 import { HttpServer } from './observability/http-server.js'
 import { type Logger, RateLimitedLog } from './observability/logger.js'
 import type { InfluxHttpClient } from './sinks/influx/http-client.js'
-import { createPointSink, influxClientFrom } from './sinks/outbox/create-sink.js'
+import { createPointSink, influxClientFrom } from './sinks/influx/from-config.js'
 import type { PointSink } from './sinks/sink.js'
 
 export interface GatewayOptions {

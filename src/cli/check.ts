@@ -7,7 +7,7 @@ import { checkRegistryAndCommands } from '../devices/registry-check.js'
 import { shapeConfigChecker } from '../influx-admin/config-checker.js'
 import { serialConfigChecker } from '../ingest/serial/config-checker.js'
 import { checkRuleFiles } from '../rules/check-rules.js'
-import { influxConfigChecker } from '../sinks/outbox/config-checker.js'
+import { influxConfigChecker } from '../sinks/influx/config-check.js'
 import { configPathFrom, parseCommonArgs } from './args.js'
 
 /** Extra validators (rules, registry, ...) register here; each returns every error it finds. */

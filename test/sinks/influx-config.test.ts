@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { configFromObject } from '../../src/config/load.js'
 import { parseRetryAfter } from '../../src/sinks/influx/http-client.js'
-import { influxConfigProblems } from '../../src/sinks/outbox/config-checker.js'
+import { influxConfigProblems } from '../../src/sinks/influx/config-check.js'
 import { toBytes } from '../../src/core/size.js'
 
 describe('Retry-After', () => {

@@ -1,6 +1,6 @@
 import { type Clock, systemClock } from '../../core/clock.js'
 
-/** Why a batch stopped before InfluxDB answered for all of it. */
+/** Why a batch stopped before the destination answered for all of it. */
 export class BatchAborted extends Error {
   constructor(readonly reason: 'dropped' | 'shutdown') {
     super(`batch aborted: ${reason}`)
@@ -9,7 +9,7 @@ export class BatchAborted extends Error {
 
 /**
  * The control handle of one batch in flight: lets the outbox abort it (its chunks were dropped, or the
- * shutdown deadline passed) and cut a backoff short (InfluxDB is back, or we are draining).
+ * shutdown deadline passed) and cut a backoff short (the destination is back, or we are draining).
  */
 export class BatchAttempt {
   constructor(private readonly clock: Clock = systemClock) {}

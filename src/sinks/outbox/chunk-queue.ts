@@ -78,7 +78,7 @@ export class ChunkQueue {
     return new Set(this.inFlight.values())
   }
 
-  /** InfluxDB has settled every line of the batch (landed or rejected): its chunks leave the store. */
+  /** The plugin has settled every line of the batch (landed or rejected): its chunks leave the store. */
   completed(batch: Batch): void {
     this.release(batch)
     this.forget(batch.chunks)
@@ -159,7 +159,7 @@ export class ChunkQueue {
     const removal = this.store
       .remove(chunks)
       .catch((err: unknown) => {
-        // They stay stored and go out again after a restart: a duplicate write, which InfluxDB absorbs.
+        // They stay stored and go out again after a restart: a duplicate write (InfluxDB absorbs it; upstream it is at-least-once).
         this.logger.error({ err: (err as Error).message }, 'outbox: removing chunks failed')
       })
       .finally(() => {

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox'
 import { Duration } from '../../core/duration.js'
 import { Bytes } from '../../core/size.js'
 
-/** `influx.buffer`: the outbox between the event stream and InfluxDB (docs/influx.md). */
+/** An outbox's buffer section (`influx.buffer`, docs/influx.md). */
 export const OutboxBufferSchema = Type.Object(
   {
     durable: Type.Boolean({

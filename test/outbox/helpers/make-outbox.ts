@@ -5,12 +5,13 @@ import type { DeadLetter } from '../../../src/core/dead-letter.js'
 import { createLogger } from '../../../src/observability/logger.js'
 import { InfluxHttpClient, type InfluxTarget } from '../../../src/sinks/influx/http-client.js'
 import type { Clock } from '../../../src/core/clock.js'
-import { type OutboxOptions, OutboxSink } from '../../../src/sinks/outbox/outbox-sink.js'
+import { InfluxOutput, type InfluxOutputOptions } from '../../../src/sinks/influx/output.js'
+import { Outbox, type OutboxOptions } from '../../../src/sinks/outbox/outbox.js'
 import type { ChunkStore } from '../../../src/store/chunk-store.js'
 import { LmdbChunkStore } from '../../../src/store/lmdb-chunk-store.js'
 import { MemoryChunkStore } from '../../../src/store/memory-chunk-store.js'
 
-export const defaultOutboxOptions: OutboxOptions = {
+export const defaultOutboxOptions: OutboxOptions & InfluxOutputOptions = {
   batchSize: 5000,
   flushIntervalMs: 100,
   concurrency: 1,
@@ -35,10 +36,10 @@ export function removeTempDirs(): void {
   for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true })
 }
 
-/** An OutboxSink wired as the gateway wires it, with dead letters collected in an array. */
+/** An outbox with the InfluxDB plugin, wired as the gateway wires it, dead letters collected in an array. */
 export function makeOutbox(o: {
   target: Partial<InfluxTarget> & { url: string }
-  options?: Partial<OutboxOptions>
+  options?: Partial<OutboxOptions & InfluxOutputOptions>
   /** A folder for the LMDB store, or 'memory'. */
   store: string | 'memory'
   clock?: Clock
@@ -46,11 +47,13 @@ export function makeOutbox(o: {
   const deadLetters: DeadLetter[] = []
   const client = new InfluxHttpClient({ database: 'tidegate', timeoutMs: 5000, ...o.target })
   const store: ChunkStore = o.store === 'memory' ? new MemoryChunkStore() : new LmdbChunkStore(o.store)
-  const sink = new OutboxSink(
+  const options = { ...defaultOutboxOptions, ...o.options }
+  const logger = createLogger('silent', false)
+  const sink = new Outbox(
     store,
-    client,
-    { ...defaultOutboxOptions, ...o.options },
-    createLogger('silent', false),
+    new InfluxOutput(client, options, logger),
+    options,
+    logger,
     (d) => deadLetters.push(d),
     o.clock,
   )

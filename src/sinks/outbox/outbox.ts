@@ -1,50 +1,44 @@
 import type { DeadLetter } from '../../core/dead-letter.js'
 import type { Logger } from '../../observability/logger.js'
 import type { ChunkMeta, ChunkStore, NewChunk } from '../../store/chunk-store.js'
-import type { InfluxHttpClient } from '../influx/http-client.js'
 import type { PointClass, PointSink, PointSinkStats } from '../sink.js'
 import { BatchAborted, BatchAttempt } from './batch-attempt.js'
-import { BatchSender, type DeliveryState } from './batch-sender.js'
 import { type Batch, ChunkQueue } from './chunk-queue.js'
 import { type Clock, systemClock } from '../../core/clock.js'
+import { Delivery, type DeliveryState } from './delivery.js'
 import { chooseVictims } from './drop-policy.js'
 import { GroupCommit } from './group-commit.js'
-import { rejectedLineDeadLetter } from './rejected-line.js'
+import type { OutputPlugin } from './output.js'
 
 export interface OutboxOptions {
-  /** Lines per write request. */
+  /** Items per plugin write. */
   batchSize: number
   /** Longest a line waits for a batch to fill. */
   flushIntervalMs: number
-  /** Write requests in flight at once (1–2 keeps InfluxDB and a Pi comfortable). */
+  /** Writes in flight at once (1–2 keeps InfluxDB and a Pi comfortable; 1 keeps the order strict). */
   concurrency: number
   /** Bound of the stored lines in bytes; beyond it the oldest chunks go (telemetry before alerts). */
   maxBytes: number
   commitIntervalMs: number
-  createDatabase: boolean
   retryBaseMs: number
   retryCapMs: number
-  authRetryMs: number
 }
 
 const DROP_LOG_EVERY_MS = 10_000
 
 /**
- * The outbox between the event stream and InfluxDB. A line is accepted once a group commit stored it;
- * it leaves the store only after InfluxDB answered 2xx for it (or rejected it: a dead letter). Delivery
- * reads chunks in order into batches (by count, or when the oldest waited flushInterval) and hands them
- * to the BatchSender; past `maxBytes` the oldest chunks are dropped and counted.
+ * The outbox host (Telegraf's running_output + buffer): one durable queue in front of one output plugin.
+ * An item (a line) is accepted once a group commit stored it; it leaves the store only after the plugin
+ * says it landed (or was refused for good: a dead letter). Delivery reads chunks in order into batches
+ * (by count, or when the oldest waited flushInterval) and hands them to the plugin through Delivery
+ * (retry, backoff); past `maxBytes` the oldest chunks are dropped and counted. Nothing here knows what
+ * the destination is.
  */
-export class OutboxSink implements PointSink {
+export class Outbox implements PointSink {
   private readonly committer: GroupCommit
-  private readonly sender: BatchSender
+  private readonly sender: Delivery
   private readonly queue: ChunkQueue
-  private readonly delivery: DeliveryState = {
-    retried: 0,
-    lastError: null,
-    reachable: false,
-    authFailed: false,
-  }
+  private readonly delivery: DeliveryState = { retried: 0, lastError: null }
   private readonly counters = { accepted: 0, delivered: 0 }
   private readonly dropped: Record<string, number> = {}
   private readonly running = new Set<Promise<void>>()
@@ -56,7 +50,7 @@ export class OutboxSink implements PointSink {
 
   constructor(
     private readonly store: ChunkStore,
-    private readonly client: InfluxHttpClient,
+    private readonly plugin: OutputPlugin,
     private readonly options: OutboxOptions,
     private readonly logger: Logger,
     private readonly deadLetter: (d: DeadLetter) => void = () => {},
@@ -74,19 +68,14 @@ export class OutboxSink implements PointSink {
       (err, chunks) => this.onCommitFailed(err, chunks),
       clock,
     )
-    this.sender = new BatchSender(
-      client,
-      {
-        retryBaseMs: options.retryBaseMs,
-        retryCapMs: options.retryCapMs,
-        authRetryMs: options.authRetryMs,
-        createDatabase: options.createDatabase,
-      },
+    this.sender = new Delivery(
+      plugin,
+      { retryBaseMs: options.retryBaseMs, retryCapMs: options.retryCapMs },
       this.delivery,
       logger,
-      (line, status, message) => {
-        this.count('influx_rejected', 1)
-        this.deadLetter(rejectedLineDeadLetter(line, status, message, this.clock.now()))
+      (item, rejection) => {
+        this.count(rejection.reason, 1)
+        this.deadLetter(plugin.deadLetter(item, rejection, this.clock.now()))
       },
     )
   }
@@ -101,21 +90,8 @@ export class OutboxSink implements PointSink {
         { points: left.lines, bytes: left.bytes },
         'outbox: draining what the previous run left',
       )
-    if (this.options.createDatabase && this.client.api === 'v1') {
-      try {
-        await this.client.createDatabase()
-        this.delivery.reachable = true
-      } catch (err) {
-        // Not fatal: the outbox keeps accepting and retries until InfluxDB is back.
-        this.delivery.lastError = (err as Error).message
-        this.logger.warn(
-          { err: this.delivery.lastError },
-          'InfluxDB not reachable at start; buffering in the outbox',
-        )
-      }
-    } else {
-      this.delivery.reachable = await this.client.ping()
-    }
+    // Not fatal when the destination is down: the outbox keeps accepting and retries until it is back.
+    await this.plugin.connect()
     this.pump()
   }
 
@@ -179,19 +155,19 @@ export class OutboxSink implements PointSink {
   }
 
   private async runBatch(batch: Batch): Promise<void> {
-    let outcome: Awaited<ReturnType<BatchSender['send']>>
+    let outcome: Awaited<ReturnType<Delivery['send']>>
     try {
       outcome = await this.sender.send(batch.text, batch.lines, batch.attempt)
     } catch (err) {
       if (err instanceof BatchAborted) return // dropped (accounted already) or shutdown (stays stored)
-      // A bug, not InfluxDB: keep the lines and try them again rather than crash or lose them.
+      // A bug, not the destination: keep the lines and try them again rather than crash or lose them.
       this.logger.error({ err: (err as Error).message }, 'outbox: delivering a batch failed unexpectedly')
       this.queue.requeue(batch)
       return
     }
     this.queue.completed(batch)
     this.counters.delivered += outcome.delivered
-    // InfluxDB is back: the other batch need not wait out its backoff.
+    // The destination is back: the other batch need not wait out its backoff.
     for (const other of this.queue.batchesInFlight()) other.attempt.wake()
   }
 
@@ -235,10 +211,11 @@ export class OutboxSink implements PointSink {
       for (const batch of this.queue.batchesInFlight()) batch.attempt.wake()
       this.pump()
       while ((this.queue.totals.lines > 0 || this.committer.pendingLines > 0) && performance.now() < until) {
-        // InfluxDB does not answer at all: a few quick tries, then stop (the points are safe on disk)
-        // rather than hold a shutdown for the whole deadline. Memory has nothing to keep them in.
+        // The destination does not answer at all: a few quick tries, then stop (the items are safe on
+        // disk) rather than hold a shutdown for the whole deadline. Memory has nothing to keep them in.
         const tries = this.delivery.retried - retriedBefore
-        if (this.store.durable && !this.delivery.reachable && tries >= 3 * this.options.concurrency) break
+        const { reachable } = this.plugin.status()
+        if (this.store.durable && !reachable && tries >= 3 * this.options.concurrency) break
         if (this.committer.pendingLines > 0) await this.committer.commit()
         await new Promise((r) => setTimeout(r, 20))
       }
@@ -258,6 +235,7 @@ export class OutboxSink implements PointSink {
     for (const batch of this.queue.batchesInFlight()) batch.attempt.abort('shutdown')
     await Promise.allSettled([...this.running])
     await this.queue.settled()
+    await this.plugin.close()
     await this.store.close()
     const left = this.queue.totals.lines
     if (left > 0 && this.store.durable)
@@ -268,6 +246,7 @@ export class OutboxSink implements PointSink {
 
   stats(): PointSinkStats {
     const { totals } = this.queue
+    const status = this.plugin.status()
     return {
       durable: this.store.durable,
       pendingPoints: totals.lines + this.committer.pendingLines + this.committer.committingLines,
@@ -278,8 +257,8 @@ export class OutboxSink implements PointSink {
       retried: this.delivery.retried,
       dropped: { ...this.dropped },
       lastError: this.delivery.lastError,
-      reachable: this.delivery.reachable,
-      authFailed: this.delivery.authFailed,
+      reachable: status.reachable,
+      authFailed: status.authFailed,
     }
   }
 

@@ -1,15 +1,13 @@
-import { join } from 'node:path'
 import type { GatewayConfig } from '../../config/schema.js'
 import type { DeadLetter } from '../../core/dead-letter.js'
 import { toMs } from '../../core/duration.js'
 import type { Logger } from '../../observability/logger.js'
-import { LmdbChunkStore } from '../../store/lmdb-chunk-store.js'
-import { MemoryChunkStore } from '../../store/memory-chunk-store.js'
-import { InfluxHttpClient } from '../influx/http-client.js'
-import type { PointSink } from '../sink.js'
-import { influxConfigProblems } from './config-checker.js'
 import { toBytes } from '../../core/size.js'
-import { OutboxSink } from './outbox-sink.js'
+import { createOutbox } from '../outbox/create-outbox.js'
+import type { PointSink } from '../sink.js'
+import { influxConfigProblems } from './config-check.js'
+import { InfluxHttpClient } from './http-client.js'
+import { InfluxOutput } from './output.js'
 
 type InfluxConfig = GatewayConfig['influx']
 
@@ -33,8 +31,8 @@ export function influxClientFrom(c: InfluxConfig): InfluxHttpClient {
 }
 
 /**
- * The point sink for the `influx` config section: the LMDB outbox under `<dataDir>/outbox`, or the same
- * delivery over an in-memory buffer when `influx.buffer.durable` is false.
+ * The point sink for the `influx` config section: the InfluxDB output plugin in an outbox host, on LMDB
+ * under `<dataDir>/outbox` (or memory when `influx.buffer.durable` is false).
  */
 export function createPointSink(
   c: InfluxConfig,
@@ -43,22 +41,22 @@ export function createPointSink(
   logger: Logger,
   deadLetter: (d: DeadLetter) => void,
 ): PointSink {
-  const store = c.buffer.durable ? new LmdbChunkStore(join(dataDir, 'outbox')) : new MemoryChunkStore()
-  return new OutboxSink(
-    store,
-    client,
-    {
+  const log = logger.child({ component: 'outbox' })
+  return createOutbox({
+    plugin: new InfluxOutput(client, { createDatabase: c.createDatabase, authRetryMs: 60_000 }, log),
+    durable: c.buffer.durable,
+    dataDir,
+    folder: 'outbox',
+    options: {
       batchSize: c.batchSize,
       flushIntervalMs: toMs(c.flushInterval),
       concurrency: c.concurrency,
       maxBytes: toBytes(c.buffer.maxBytes),
       commitIntervalMs: toMs(c.buffer.commitInterval),
-      createDatabase: c.createDatabase,
       retryBaseMs: 250,
       retryCapMs: toMs(c.maxRetryDelay),
-      authRetryMs: 60_000,
     },
-    logger.child({ component: 'outbox' }),
+    logger: log,
     deadLetter,
-  )
+  })
 }

@@ -3,8 +3,8 @@ import type { DeadLetter } from '../../core/dead-letter.js'
 /** The dead letter for a line InfluxDB refused: the line as payload, InfluxDB's message as the error. */
 export function rejectedLineDeadLetter(
   line: string,
-  status: number,
-  message: string,
+  /** `HTTP <status>: <InfluxDB's message>` */
+  detail: string,
   at: number,
 ): DeadLetter {
   const space = line.indexOf(' ')
@@ -15,7 +15,7 @@ export function rejectedLineDeadLetter(
     topic: `influx/${head.split(',')[0] ?? ''}`,
     payload: line,
     encoding: 'utf8',
-    errors: [`HTTP ${status}: ${message}`],
+    errors: [detail],
     at,
   }
   if (device !== undefined) dead.device = device
