@@ -8,6 +8,7 @@ import { journalExtension } from './journal/extension.js'
 import { observabilityExtension } from './observability/extension.js'
 import { rulesExtension } from './rules/extension.js'
 import { telemetryWriterExtension } from './sinks/influx/telemetry-writer.js'
+import { upstreamExtension } from './sinks/upstream/extension.js'
 import { statusPageExtension } from './web/extension.js'
 
 /**
@@ -25,4 +26,5 @@ export const extensionFactories: ExtensionFactory[] = [
   rulesExtension,
   influxAdminExtension,
   statusPageExtension,
+  upstreamExtension,
 ]

@@ -17,8 +17,8 @@ import { Normalizer } from './ingest/normalize.js'
 import { IngestPipeline } from './ingest/pipeline.js'
 import { HttpServer } from './observability/http-server.js'
 import { type Logger, RateLimitedLog } from './observability/logger.js'
-import type { InfluxHttpClient } from './sinks/influx/http-client.js'
 import { createPointSink, influxClientFrom } from './sinks/influx/from-config.js'
+import type { InfluxHttpClient } from './sinks/influx/http-client.js'
 import type { PointSink } from './sinks/sink.js'
 
 export interface GatewayOptions {

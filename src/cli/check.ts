@@ -8,6 +8,7 @@ import { shapeConfigChecker } from '../influx-admin/config-checker.js'
 import { serialConfigChecker } from '../ingest/serial/config-checker.js'
 import { checkRuleFiles } from '../rules/check-rules.js'
 import { influxConfigChecker } from '../sinks/influx/config-check.js'
+import { upstreamConfigChecker } from '../sinks/upstream/config-check.js'
 import { configPathFrom, parseCommonArgs } from './args.js'
 
 /** Extra validators (rules, registry, ...) register here; each returns every error it finds. */
@@ -22,6 +23,7 @@ checkers.push(serialConfigChecker)
 checkers.push(influxConfigChecker)
 checkers.push(mqttConfigChecker)
 checkers.push(shapeConfigChecker)
+checkers.push(upstreamConfigChecker)
 
 export async function runCheck(argv: string[]): Promise<number> {
   const { values } = parseCommonArgs(argv)

@@ -7,6 +7,7 @@ import { SerialSectionSchema } from '../ingest/serial/config-schema.js'
 import { JournalConfigSchema } from '../journal/config-schema.js'
 import { MetricsSchema } from '../observability/config-schema.js'
 import { OutboxBufferSchema } from '../sinks/outbox/config-schema.js'
+import { UpstreamSchema } from '../sinks/upstream/config-schema.js'
 
 /**
  * The gateway config: this schema is the single source of its type, defaults and validation.
@@ -113,6 +114,7 @@ export const GatewayConfigSchema = Type.Object(
     devices: DevicesConfigSchema,
     journal: JournalConfigSchema,
     serial: SerialSectionSchema,
+    upstream: Type.Optional(UpstreamSchema),
   },
   { additionalProperties: false },
 )

@@ -10,6 +10,7 @@ export type DeadLetterReason =
   | 'oversize'
   | 'frame'
   | 'influx_rejected'
+  | 'upstream_rejected'
 
 export interface DeadLetter {
   reason: DeadLetterReason

@@ -1,6 +1,6 @@
 import type { InfluxDB } from 'influx'
+import { backoffDelay } from '../core/backoff.js'
 import type { Logger } from '../observability/logger.js'
-import { backoffDelay } from '../sinks/influx/backoff.js'
 import { adminClientFor, influxErrorText } from './admin-client.js'
 import { type InfluxSection, planFor } from './plan.js'
 import { reconcile } from './reconcile.js'

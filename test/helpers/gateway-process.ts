@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
+import type { MqttClient } from 'mqtt'
+import { connectClient } from './mqtt.js'
 
 const repo = process.cwd()
 const tsx = import.meta.resolve('tsx')
@@ -47,4 +49,52 @@ export async function startGatewayProcess(config: string, cwd: string): Promise<
     child.once('exit', () => reject(new Error(`gateway exited:\n${output}`)))
   })
   return { child: child as ChildProcess & { pid: number }, exited, output: () => output, kill }
+}
+
+/**
+ * The real CLI as a child process without waiting for it (for logs at warn, where "tidegate listening"
+ * is not printed: pair with connectWhenUp); the cleanup stops it by pid (SIGKILL).
+ */
+export function spawnGatewayProcess(
+  configFile: string,
+  cleanup: { push(fn: () => unknown): void },
+): { child: ChildProcess; output: () => string } {
+  const child = spawn(
+    process.execPath,
+    ['--import', tsx, join(repo, 'src/cli/main.ts'), 'run', '--config', configFile],
+    {
+      cwd: repo,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
+  let output = ''
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-8000)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  cleanup.push(async () => {
+    if (child.exitCode === null && child.signalCode === null && child.pid) await kill9(child)
+  })
+  return { child, output: () => output }
+}
+
+/** Connects once the gateway (a child process) listens. */
+export async function connectWhenUp(url: string, timeoutMs: number): Promise<MqttClient> {
+  const until = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await connectClient(url)
+    } catch (err) {
+      if (Date.now() > until) throw err
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+}
+
+/** SIGKILL by pid; resolves when it exited. */
+export async function kill9(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r))
+  process.kill(child.pid as number, 'SIGKILL')
+  await exited
 }

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, describe, expect, inject, it } from 'vitest'
@@ -6,53 +5,14 @@ import { InfluxHttpClient } from '../../src/sinks/influx/http-client.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { freePort } from '../helpers/free-port.js'
 import { uniqueDatabase } from '../helpers/gateway.js'
+import { connectWhenUp, spawnGatewayProcess } from '../helpers/gateway-process.js'
 import { startInfluxd } from '../helpers/influxd.js'
-import { connectClient } from '../helpers/mqtt.js'
 import { steadyLoad } from './helpers/load.js'
 import { removeTempDirs, sleep, tempDir } from './helpers/make-outbox.js'
 
 afterAll(removeTempDirs)
 
 const cleanup = useCleanup()
-
-/** The real CLI as a child process; stopped by pid. */
-function startGatewayProcess(configFile: string): { child: ChildProcess; output: () => string } {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'run', '--config', configFile],
-    {
-      cwd: process.cwd(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  )
-  let output = ''
-  child.stdout?.on('data', (d: Buffer) => {
-    output = (output + d.toString()).slice(-8000)
-  })
-  child.stderr?.on('data', (d: Buffer) => {
-    output = (output + d.toString()).slice(-8000)
-  })
-  cleanup.push(async () => {
-    if (child.exitCode === null && child.signalCode === null && child.pid) {
-      const exited = new Promise((r) => child.once('exit', r))
-      process.kill(child.pid, 'SIGKILL')
-      await exited
-    }
-  })
-  return { child, output: () => output }
-}
-
-async function connectWhenUp(url: string, timeoutMs: number) {
-  const until = Date.now() + timeoutMs
-  for (;;) {
-    try {
-      return await connectClient(url)
-    } catch (err) {
-      if (Date.now() > until) throw err
-      await sleep(100)
-    }
-  }
-}
 
 async function seqsIn(influx: InfluxHttpClient): Promise<Set<number>> {
   const res = await influx.query(`SELECT co2 FROM climate WHERE device='k9'`)
@@ -77,7 +37,7 @@ dataDir: ${join(dir, 'data')}
 log: { level: warn }
 `,
     )
-    const first = startGatewayProcess(configFile)
+    const first = spawnGatewayProcess(configFile, cleanup)
     const device = await connectWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 40_000)
     cleanup.push(() => device.endAsync(true))
     device.on('error', () => undefined)
@@ -97,7 +57,7 @@ log: { level: warn }
     const influx = new InfluxHttpClient({ url: influxd.url, database, timeoutMs: 5000 })
     const before = await seqsIn(influx)
     expect(acked.filter((s) => !before.has(s)).length).toBeGreaterThan(0) // the outbox held some
-    const second = startGatewayProcess(configFile)
+    const second = spawnGatewayProcess(configFile, cleanup)
     const until = Date.now() + 40_000
     let landed = before
     while (Date.now() < until) {
@@ -126,7 +86,7 @@ dataDir: ${join(dir, 'data')}
 log: { level: warn }
 `,
     )
-    const gateway = startGatewayProcess(configFile)
+    const gateway = spawnGatewayProcess(configFile, cleanup)
     const device = await connectWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 40_000)
     cleanup.push(() => device.endAsync(true))
     device.on('error', () => undefined)

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { configFromObject } from '../../src/config/load.js'
-import { parseRetryAfter } from '../../src/sinks/influx/http-client.js'
-import { influxConfigProblems } from '../../src/sinks/influx/config-check.js'
 import { toBytes } from '../../src/core/size.js'
+import { influxConfigProblems } from '../../src/sinks/influx/config-check.js'
+import { parseRetryAfter } from '../../src/sinks/influx/http-client.js'
 
 describe('Retry-After', () => {
   it('reads delta-seconds and HTTP dates, ignores anything else', () => {

@@ -2,24 +2,24 @@ import { Type } from '@sinclair/typebox'
 import { Duration } from '../../core/duration.js'
 import { Bytes } from '../../core/size.js'
 
-/** An outbox's buffer section (`influx.buffer`, docs/influx.md). */
-export const OutboxBufferSchema = Type.Object(
-  {
-    durable: Type.Boolean({
-      default: true,
-      description:
-        'true: the LMDB outbox under <dataDir>/outbox (survives restarts and kill -9; QoS 1 PUBACK waits for it); false: memory only',
-    }),
-    maxBytes: Bytes({
-      default: '128MiB',
-      minimum: 1024,
-      description:
-        'bound of the buffered line protocol; when full the oldest points are dropped (telemetry before alerts)',
-    }),
-    commitInterval: Duration({
-      default: '5ms',
-      description: 'group commit: lines written within this interval share one disk sync',
-    }),
-  },
-  { additionalProperties: false, default: {} },
-)
+/** An outbox's `buffer` section (`influx.buffer`, `upstream.buffer`; docs/influx.md, docs/upstream.md). */
+export function outboxBufferSchema(o: { maxBytes: string; durable: string; bound: string; commit: string }) {
+  return Type.Object(
+    {
+      durable: Type.Boolean({ default: true, description: o.durable }),
+      maxBytes: Bytes({ default: o.maxBytes, minimum: 1024, description: o.bound }),
+      commitInterval: Duration({ default: '5ms', description: o.commit }),
+    },
+    { additionalProperties: false, default: {} },
+  )
+}
+
+/** `influx.buffer`: the outbox between the event stream and InfluxDB (docs/influx.md). */
+export const OutboxBufferSchema = outboxBufferSchema({
+  maxBytes: '128MiB',
+  durable:
+    'true: the LMDB outbox under <dataDir>/outbox (survives restarts and kill -9; QoS 1 PUBACK waits for it); false: memory only',
+  bound:
+    'bound of the buffered line protocol; when full the oldest points are dropped (telemetry before alerts)',
+  commit: 'group commit: lines written within this interval share one disk sync',
+})

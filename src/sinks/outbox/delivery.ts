@@ -1,5 +1,5 @@
+import { backoffDelay } from '../../core/backoff.js'
 import type { Logger } from '../../observability/logger.js'
-import { backoffDelay } from './backoff.js'
 import { BatchAborted, type BatchAttempt } from './batch-attempt.js'
 import type { OutputBatch, OutputPlugin, RejectedItem, WriteOutcome } from './output.js'
 

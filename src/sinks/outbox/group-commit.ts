@@ -1,6 +1,6 @@
+import { type Clock, systemClock } from '../../core/clock.js'
 import type { ChunkMeta, NewChunk } from '../../store/chunk-store.js'
 import type { PointClass } from '../sink.js'
-import { type Clock, systemClock } from '../../core/clock.js'
 
 interface OpenChunk {
   lines: string[]

@@ -1,10 +1,10 @@
+import { type Clock, systemClock } from '../../core/clock.js'
 import type { DeadLetter } from '../../core/dead-letter.js'
 import type { Logger } from '../../observability/logger.js'
 import type { ChunkMeta, ChunkStore, NewChunk } from '../../store/chunk-store.js'
 import type { PointClass, PointSink, PointSinkStats } from '../sink.js'
 import { BatchAborted, BatchAttempt } from './batch-attempt.js'
 import { type Batch, ChunkQueue } from './chunk-queue.js'
-import { type Clock, systemClock } from '../../core/clock.js'
 import { Delivery, type DeliveryState } from './delivery.js'
 import { chooseVictims } from './drop-policy.js'
 import { GroupCommit } from './group-commit.js'
@@ -90,6 +90,9 @@ export class Outbox implements PointSink {
         { points: left.lines, bytes: left.bytes },
         'outbox: draining what the previous run left',
       )
+    this.plugin.onReady?.(() => {
+      for (const batch of this.queue.batchesInFlight()) batch.attempt.wake()
+    })
     // Not fatal when the destination is down: the outbox keeps accepting and retries until it is back.
     await this.plugin.connect()
     this.pump()

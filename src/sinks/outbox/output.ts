@@ -61,6 +61,8 @@ export interface OutputPlugin {
   write(batch: OutputBatch): Promise<WriteOutcome>
   close(): Promise<void>
   status(): OutputStatus
+  /** Optional: the destination is back (reconnected); the host cuts its backoff short. */
+  onReady?(listener: () => void): void
   /** The dead letter for a refused item. */
   deadLetter(item: string, rejection: RejectedItem, at: number): DeadLetter
 }
