@@ -44,6 +44,8 @@ export async function startMosquitto(o: { tls?: MosquittoTls } = {}): Promise<Mo
     'max_queued_messages 1000000',
     'max_inflight_messages 0',
   ]
+  // As root, mosquitto drops to the `mosquitto` user, which cannot read our 0700 temp folders.
+  if (process.getuid?.() === 0) lines.push('user root')
   if (o.tls) {
     lines.push(`cafile ${o.tls.ca}`, `certfile ${o.tls.cert}`, `keyfile ${o.tls.key}`)
     if (o.tls.requireClientCert) lines.push('require_certificate true')
