@@ -7,8 +7,8 @@ import type { Sample } from '../observability/metrics-source.js'
 import { RuleEngine } from './engine.js'
 import { FolderWatcher } from './folder-watcher.js'
 import { type GatewayEffectStats, gatewayEffects } from './gateway-effects.js'
-import { DEFAULT_TICK_MS as RULE_TICK_MS } from './operators/scheduler.js'
 import { RuleFolder } from './rule-folder.js'
+import { DEFAULT_TICK_MS as RULE_TICK_MS } from './operators/scheduler.js'
 
 /** Where rule file errors are published (retained: the current state of the folder). */
 export const RULE_ERRORS_TOPIC = 'tidegate/rules/errors'
