@@ -112,7 +112,9 @@ describe('config errors name file:line:col and path', () => {
 
   it('sizes take a unit or whole bytes, alike in the outbox and the journal; a bad one is one plain error', () => {
     const { config } = loadConfig(
-      write('influx:\n  buffer:\n    maxBytes: 4096\njournal:\n  maxBytes: 512MiB\n  segmentBytes: 1048576\n'),
+      write(
+        'influx:\n  buffer:\n    maxBytes: 4096\njournal:\n  maxBytes: 512MiB\n  segmentBytes: 1048576\n',
+      ),
       {},
     )
     expect(toBytes(config.influx.buffer.maxBytes)).toBe(4096)
