@@ -30,7 +30,7 @@ upstream: { url: ${broker.url}, prefix: sites/k9, forward: [devices/+/telemetry]
 `,
     )
     const first = spawnGatewayProcess(configFile, cleanup)
-    const device = await connectWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 40_000)
+    const device = await connectWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 90_000)
     cleanup.push(() => device.endAsync(true))
     device.on('error', () => undefined)
     const devices = ['u1', 'u2']
@@ -47,9 +47,9 @@ upstream: { url: ${broker.url}, prefix: sites/k9, forward: [devices/+/telemetry]
     const second = spawnGatewayProcess(configFile, cleanup)
     const complete = () =>
       devices.every((d) => (load.acked.get(d) ?? []).every((s) => got.get(d)?.includes(s)))
-    await expect.poll(complete, { timeout: 40_000, interval: 200, message: second.output() }).toBe(true)
+    await expect.poll(complete, { timeout: 90_000, interval: 200, message: second.output() }).toBe(true)
     for (const d of devices) {
       expect(firstArrivalsInOrder(got.get(d) ?? [])).toBe(true)
     }
-  }, 90_000)
+  }, 180_000)
 })
