@@ -97,24 +97,29 @@ async function main(): Promise<void> {
   // The wired sensor reads the same simulated north zone as the MQTT sensors.
   const wired = await startWired(() => 24 + sim.world.offsets('north', Date.now()).temperature)
   const gateway = await startGateway(influxUrl, wired?.env ?? {})
-  say(
-    `gateway up: mqtt ${url}, http http://127.0.0.1:${HTTP_PORT}, InfluxDB ${influxUrl} (database tidegate)`,
-  )
+  say(`gateway up: mqtt ${url}, InfluxDB ${influxUrl} (database tidegate)`)
+  say(`status page: http://127.0.0.1:${HTTP_PORT}/`)
 
   const watcher = await mqtt.connectAsync(url, { clientId: 'demo-watcher' })
   const latest = new Map<string, number>()
   watcher.on('message', (topic, payload, packet) => {
-    const text = payload.toString()
+    try {
+      narrate(topic, payload.toString(), packet.retain)
+    } catch {
+      // Not JSON (a broken device payload): the gateway dead-letters it; the narrator skips it.
+    }
+  })
+  const narrate = (topic: string, text: string, retained: boolean) => {
     if (topic.endsWith('/telemetry')) {
       const t = (JSON.parse(text) as { temperature?: number }).temperature
       if (typeof t === 'number') latest.set(topic.split('/')[1] ?? '?', t)
-    } else if (topic.startsWith('alerts/') && !packet.retain) {
+    } else if (topic.startsWith('alerts/') && !retained) {
       const a = JSON.parse(text) as { state?: string; message?: string }
       say(`ALERT ${topic} ${a.state}: ${a.message ?? ''}`)
     } else if (topic.endsWith('/acks')) {
       say(`ack   ${topic}: ${text}`)
     }
-  })
+  }
   await watcher.subscribeAsync(['devices/+/telemetry', 'alerts/#', 'devices/+/acks'], { qos: 0 })
 
   sim.onCommand((c) => say(`CMD   ${c.device} ${c.name} ${c.payload.toString()}`))
