@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest'
+import type { CommandOutcome } from '../../../src/commands/command-outcome.js'
+import { CommandLog } from '../../../src/web/state/command-log.js'
+import { RateHistory } from '../../../src/web/state/rate-history.js'
+import { Ring } from '../../../src/web/state/ring.js'
+
+const outcome = (id: string, status: CommandOutcome['status']): CommandOutcome => ({
+  id,
+  device: 'd',
+  name: 'set',
+  params: {},
+  source: 'web:olga',
+  status,
+  attempt: 1,
+  at: 0,
+})
+
+describe('status page memory is bounded', () => {
+  it('Ring keeps the last N, oldest first; latest() is newest first', () => {
+    const r = new Ring<number>(3)
+    for (let i = 1; i <= 5; i++) r.push(i)
+    expect(r.toArray()).toEqual([3, 4, 5])
+    expect(r.latest(2)).toEqual([5, 4])
+    expect(r.size).toBe(3)
+  })
+
+  it('CommandLog: latest status per id; beyond its size the oldest finished command goes, a pending one stays', () => {
+    const log = new CommandLog(2)
+    log.observe(outcome('a', 'sent'))
+    log.observe(outcome('b', 'sent'))
+    log.observe(outcome('b', 'acked'))
+    log.observe(outcome('c', 'acked'))
+    expect(log.recent().map((o) => `${o.id}:${o.status}`)).toEqual(['c:acked', 'a:sent'])
+    expect(log.pending().map((o) => o.id)).toEqual(['a'])
+    // Refusals before the dispatcher have no id: each stays its own entry.
+    log.observe(outcome('', 'refused'))
+    expect(log.recent()[0]?.id).toBe('refused-1')
+  })
+
+  it('RateHistory: per-second rates from running totals, the first sample only sets the baseline', () => {
+    const h = new RateHistory()
+    expect(h.sample(1000, 10, 0)).toBeNull()
+    expect(h.sample(2000, 25, 5)).toEqual({ t: 2000, in: 15, out: 5 })
+    expect(h.sample(4000, 35, 5)).toEqual({ t: 4000, in: 5, out: 0 })
+    expect(h.samples.size).toBe(2)
+  })
+})
