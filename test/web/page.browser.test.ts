@@ -49,19 +49,33 @@ describe('status page in chromium (loopback, no login)', () => {
 
   it('a simulated device appears and its value updates live, without a reload', async () => {
     const sensor = await client(g.mqttUrl, 'sensor-live')
-    await sensor.publishAsync('devices/sensor-live/telemetry', JSON.stringify({ temperature: 20.5, humidity: 50 }), { qos: 1 })
+    await sensor.publishAsync(
+      'devices/sensor-live/telemetry',
+      JSON.stringify({ temperature: 20.5, humidity: 50 }),
+      { qos: 1 },
+    )
     const page = await open(`${g.base}/#/devices`)
     await page.waitForSelector('[data-device="sensor-live"]')
     expect(await text(page, '[data-values="sensor-live"]')).toContain('temperature=20.5')
     let reloads = 0
     page.on('load', () => reloads++)
-    await sensor.publishAsync('devices/sensor-live/telemetry', JSON.stringify({ temperature: 24.25, humidity: 51 }), { qos: 1 })
-    await page.locator('[data-values="sensor-live"]', { hasText: 'temperature=24.25' }).waitFor({ timeout: 2000 })
+    await sensor.publishAsync(
+      'devices/sensor-live/telemetry',
+      JSON.stringify({ temperature: 24.25, humidity: 51 }),
+      { qos: 1 },
+    )
+    await page
+      .locator('[data-values="sensor-live"]', { hasText: 'temperature=24.25' })
+      .waitFor({ timeout: 2000 })
     expect(reloads).toBe(0)
     // The device view: its fields charted (InfluxDB or memory), values live.
     await page.click('[data-device="sensor-live"]')
     await page.waitForSelector('#view-device svg.chart')
-    await sensor.publishAsync('devices/sensor-live/telemetry', JSON.stringify({ temperature: 26, humidity: 52 }), { qos: 1 })
+    await sensor.publishAsync(
+      'devices/sensor-live/telemetry',
+      JSON.stringify({ temperature: 26, humidity: 52 }),
+      { qos: 1 },
+    )
     await page.locator('[data-field="temperature"]', { hasText: /^26$/ }).waitFor({ timeout: 2000 })
   })
 
@@ -79,7 +93,9 @@ describe('status page in chromium (loopback, no login)', () => {
   it('a command sent from the page reaches devices/<id>/commands/<name> (real MQTT subscriber)', async () => {
     const meter = await client(g.mqttUrl, 'south-fan')
     const received = await collect(meter, 'devices/south-fan/commands/#')
-    await meter.publishAsync('devices/south-fan/power', JSON.stringify({ power: 3, relay: false }), { qos: 1 })
+    await meter.publishAsync('devices/south-fan/power', JSON.stringify({ power: 3, relay: false }), {
+      qos: 1,
+    })
     const page = await open(`${g.base}/#/commands`)
     await page.fill('#cmd-device', 'south-fan')
     await page.fill('#cmd-name', 'set')
@@ -88,7 +104,9 @@ describe('status page in chromium (loopback, no login)', () => {
     await page.waitForSelector('#cmd-result.ok', { timeout: 3000 })
     await received.next(1)
     expect(received.messages[0]?.topic).toBe('devices/south-fan/commands/set')
-    expect(JSON.parse(received.messages[0]?.payload.toString() ?? '{}')).toMatchObject({ params: { on: true } })
+    expect(JSON.parse(received.messages[0]?.payload.toString() ?? '{}')).toMatchObject({
+      params: { on: true },
+    })
     // Refused input is shown with the dispatcher's reason.
     await page.fill('#cmd-params', '{"on": "yes"}')
     await page.click('#command-form button[type=submit]')
