@@ -2,7 +2,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest'
 import { createLogger } from '../../src/observability/logger.js'
 import { InfluxHttpClient } from '../../src/sinks/influx/http-client.js'
 import { InfluxOutput } from '../../src/sinks/influx/output.js'
-import type { OutputBatch, OutputPlugin } from '../../src/sinks/outbox/output.js'
+import type { OutputBatch, OutputPlugin, RejectedItem } from '../../src/sinks/outbox/output.js'
 import { UpstreamConnection } from '../../src/sinks/upstream/connection.js'
 import { encodeMessage } from '../../src/sinks/upstream/message-item.js'
 import { UpstreamOutput } from '../../src/sinks/upstream/output.js'
@@ -24,6 +24,8 @@ interface Subject {
   plugin: OutputPlugin
   /** The batch's i-th item in the plugin's format. */
   item(i: number): string
+  /** An item the destination refuses for good. */
+  bad: string
   /** What the destination holds, as the i of each item, in its order. */
   readBack(): Promise<number[]>
 }
@@ -40,6 +42,7 @@ const implementations: [string, (up: boolean) => Promise<Subject>][] = [
       return {
         plugin: new InfluxOutput(client, { createDatabase: true, authRetryMs: 60_000 }, logger),
         item: (i) => `contract,k=v value=${i} ${t0 + i}`,
+        bad: 'contract,k=v value= not line protocol',
         async readBack() {
           const res = await client.query('SELECT value FROM contract')
           return (res.results[0]?.series?.[0]?.values ?? []).map((r) => r[1] as number)
@@ -72,6 +75,7 @@ const implementations: [string, (up: boolean) => Promise<Subject>][] = [
       return {
         plugin: new UpstreamOutput(connection, 'c'),
         item: (i) => encodeMessage({ topic: 'contract/t', payload: Buffer.from(String(i)), retain: false }),
+        bad: 'not a stored message',
         readBack: async () => got,
       }
     },
@@ -92,6 +96,27 @@ describe.each(implementations)('OutputPlugin contract: %s', (_name, create) => {
     expect(await s.plugin.write(batchOf(items))).toEqual({ kind: 'delivered' })
     await expect.poll(() => s.readBack()).toEqual(Array.from({ length: 50 }, (_, i) => i))
     expect(s.plugin.status()).toEqual({ reachable: true, authFailed: false })
+  })
+
+  it('an item the destination refuses is rejected alone, with its reason; the others land in order', async () => {
+    const s = await create(true)
+    await s.plugin.connect()
+    cleanup.push(() => s.plugin.close())
+    await expect.poll(() => s.plugin.status().reachable).toBe(true)
+    const items = [s.item(0), s.item(1), s.bad, s.item(3)]
+    const outcome = await s.plugin.write(batchOf(items))
+    expect(outcome).toEqual({
+      kind: 'rejected',
+      items: [{ index: 2, reason: expect.stringMatching(/_rejected$/), detail: expect.any(String) }],
+    })
+    await expect.poll(() => s.readBack()).toEqual([0, 1, 3])
+    if (outcome.kind !== 'rejected') return
+    const rejection = outcome.items[0] as RejectedItem
+    expect(s.plugin.deadLetter(s.bad, rejection, 1)).toMatchObject({
+      payload: s.bad,
+      reason: rejection.reason,
+      at: 1,
+    })
   })
 
   it('a destination that is down: connect does not throw, write says retryAfter, status says unreachable', async () => {
