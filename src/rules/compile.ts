@@ -5,7 +5,7 @@ import type { FileError } from '../core/file-errors.js'
 import { checkAgainstSchema, createOperatorFileAjv } from '../core/schema-check.js'
 import { parseYamlText } from '../core/yaml-source.js'
 import { mqttFilterMatches } from '../devices/topic-pattern.js'
-import { type AggregateCall, parseAggregateCall } from './aggregates.js'
+import { parseAggregateCall } from './aggregates.js'
 import { checkShape } from './check-shape.js'
 import { compileAction } from './compile-actions.js'
 import {
@@ -19,7 +19,6 @@ import {
   simplePath,
   toPlain,
 } from './expressions.js'
-import type { WindowPlan } from './operators/window/factory.js'
 import type { AggregateInput, CompiledAction, CompiledRule, ValueReader } from './plan.js'
 import { type Path, Problems } from './problems.js'
 import { type RuleFile, RuleFileSchema } from './schema.js'
@@ -79,12 +78,6 @@ function compileDefinition(def: RuleFile, file: string, p: Problems): CompiledRu
   }
   const when = expr(resultEnv, ['when'], def.when)
   const clear = expr(resultEnv, ['clear'], def.clear)
-  const window = def.window
-    ? windowPlan(
-        def,
-        aggregates.map((a) => a.call),
-      )
-    : null
   const actions = def.actions.map((a, i) => compileAction(a, i, def, aggregateNames, p))
   return {
     id: def.id,
@@ -97,7 +90,7 @@ function compileDefinition(def: RuleFile, file: string, p: Problems): CompiledRu
     matches: fromMatcher(def.from),
     where,
     keyOf,
-    window,
+    window: def.window ?? null,
     aggregates,
     when,
     clear,
@@ -154,20 +147,4 @@ function fromMatcher(from: RuleFile['from']): (event: Event) => boolean {
     (type === undefined || e.type === type) &&
     (devices === null || devices.has(e.device)) &&
     (topic === undefined || mqttFilterMatches(topic, e.topic))
-}
-
-function windowPlan(def: RuleFile, calls: AggregateCall[]): WindowPlan {
-  const w = def.window!
-  const size = w.size === undefined ? 0 : toMs(w.size)
-  return {
-    kind: w.kind,
-    eventTime: w.time === 'event',
-    sizeMs: size,
-    everyMs: w.kind === 'hopping' && w.every !== undefined ? toMs(w.every) : size,
-    gapMs: w.gap === undefined ? 0 : toMs(w.gap),
-    latenessMs: toMs(w.lateness),
-    count: typeof w.size === 'number' ? w.size : 0,
-    timeoutMs: w.timeout === undefined ? 0 : toMs(w.timeout),
-    aggregates: calls,
-  }
 }

@@ -1,13 +1,16 @@
 import type { Event } from '../core/event.js'
 import type { RuleEffects } from './effects.js'
-import type { CompiledRule } from './plan.js'
-import { type AcknowledgeResult, RuleRuntime } from './runtime.js'
-import { eventContext } from './scopes.js'
+import type { AcknowledgeResult } from './operators/alert-state.js'
+import { SteppedScheduler } from './operators/scheduler.js'
+import { isCodeRule, type LoadedRule } from './plan.js'
+import { RunningRule } from './running-rule.js'
 
 export interface RuleEngineOptions {
   effects: RuleEffects
   /** Processing time when `push`/`advanceTo` are not given one (default Date.now). Inject for virtual time. */
   clock?: () => number
+  /** Code rules' `t.log`. */
+  log?: (rule: string, message: string, fields?: Record<string, unknown>) => void
 }
 
 export interface RuleSetChange {
@@ -15,74 +18,108 @@ export interface RuleSetChange {
   changed: string[]
   removed: string[]
   unchanged: string[]
+  /** Rules whose pipeline threw while being built: their previous version (if any) keeps running. */
+  failed: { id: string; file: string; message: string }[]
 }
 
 /**
- * The rule engine core, usable without the gateway (replay, tests, bench): compiled rules in,
- * effects out through injected handlers, time only from the caller.
+ * Runs rules as RxJS pipelines, usable without the gateway (replay, tests, bench): each rule (YAML
+ * compiled by yaml-pipeline.ts, or a code rule's own) subscribes to the events, effects go to injected
+ * handlers, and time comes from one stepped scheduler the caller moves.
  *
  *   const engine = new RuleEngine({ effects, clock: () => virtualNow })
  *   engine.setRules(rules)
- *   engine.push(event)          // or push(event, processingTime)
- *   engine.advanceTo(t)         // closes windows, completes for/clearFor/repeat, deadman, queued commands
+ *   engine.push(event)          // or push(event, processingTime): synchronous, effects before it returns
+ *   engine.advanceTo(t)         // a clock step: closes windows, completes for/clearFor/repeat, deadman, held commands
  */
 export class RuleEngine {
-  private runtimes = new Map<string, RuleRuntime>()
-  private list: RuleRuntime[] = []
+  /** The rules' clock: `push` and `advanceTo` move it. */
+  readonly scheduler: SteppedScheduler
+  private running = new Map<string, RunningRule>()
+  private list: RunningRule[] = []
   private readonly clock: () => number
   private readonly effects: RuleEffects
-  private lastNow = Number.NEGATIVE_INFINITY
+  private readonly log: RuleEngineOptions['log']
 
   constructor(options: RuleEngineOptions) {
     this.effects = options.effects
     this.clock = options.clock ?? Date.now
+    this.log = options.log
+    this.scheduler = new SteppedScheduler(this.clock())
   }
 
   /**
-   * Installs a rule set. Rules whose checked definition is unchanged keep their windows and alert
-   * state; changed and removed rules resolve their firing alerts first; changed and new rules start fresh.
+   * Installs a rule set. Rules whose definition (YAML) or file text (code) is unchanged keep their
+   * windows and alert state; changed and removed rules resolve their firing alerts first; changed and
+   * new rules start fresh.
    */
-  setRules(rules: readonly CompiledRule[], now = this.clock()): RuleSetChange {
-    const change: RuleSetChange = { added: [], changed: [], removed: [], unchanged: [] }
-    const next = new Map<string, RuleRuntime>()
+  setRules(rules: readonly LoadedRule[], now = this.clock()): RuleSetChange {
+    this.scheduler.setNow(now)
+    const change: RuleSetChange = { added: [], changed: [], removed: [], unchanged: [], failed: [] }
+    const next = new Map<string, RunningRule>()
     for (const rule of rules) {
-      if (!rule.definition.enabled) continue
-      const old = this.runtimes.get(rule.id)
-      if (old && old.rule.fingerprint === rule.fingerprint) {
+      if (!(isCodeRule(rule) ? rule.enabled : rule.definition.enabled)) continue
+      const old = this.running.get(rule.id)
+      if (old && old.rule.fingerprint === rule.fingerprint && old.rule.file === rule.file) {
         next.set(rule.id, old)
         change.unchanged.push(rule.id)
         continue
       }
-      if (old) {
-        old.retire(now)
-        change.changed.push(rule.id)
-      } else change.added.push(rule.id)
-      const runtime = new RuleRuntime(rule, this.effects)
-      runtime.install(now)
-      next.set(rule.id, runtime)
+      const running = new RunningRule(rule, {
+        effects: this.effects,
+        scheduler: this.scheduler,
+        log: this.log,
+      })
+      if (old) old.retire()
+      const err = running.start()
+      if (err) {
+        change.failed.push({ id: rule.id, file: rule.file, message: err.message })
+        if (old) {
+          // The old version's state is gone (it resolved), but it keeps running.
+          const again = new RunningRule(old.rule, {
+            effects: this.effects,
+            scheduler: this.scheduler,
+            log: this.log,
+          })
+          if (!again.start()) next.set(rule.id, again)
+        }
+        continue
+      }
+      if (old) change.changed.push(rule.id)
+      else change.added.push(rule.id)
+      next.set(rule.id, running)
     }
-    for (const [id, old] of this.runtimes) {
+    for (const [id, old] of this.running) {
       if (next.has(id)) continue
-      old.retire(now)
+      old.retire()
       change.removed.push(id)
     }
-    this.runtimes = next
+    this.running = next
     this.list = [...next.values()]
     return change
   }
 
   /** One event through every rule; `now` is the processing time (default: the clock). */
   push(event: Event, now = this.clock()): void {
-    if (now > this.lastNow) this.lastNow = now
+    this.scheduler.setNow(now)
     const list = this.list
-    const ctx = eventContext(event)
-    for (let i = 0; i < list.length; i++) (list[i] as RuleRuntime).push(event, now, ctx)
+    for (let i = 0; i < list.length; i++) (list[i] as RunningRule).push(event)
   }
 
-  /** Lets time pass: window closes, for/clearFor/repeat, deadman silence, deferred commands. */
+  /** A step of the clock: windows close, for/clearFor/repeat complete, deadman silence, held commands go. */
   advanceTo(now = this.clock()): void {
-    if (now > this.lastNow) this.lastNow = now
-    for (const r of this.list) r.tick(now)
+    this.scheduler.advanceTo(now)
+  }
+
+  /**
+   * An operator acknowledges a firing alert: it stays firing (published once more with `acknowledged`)
+   * and re-notification stops until it resolves; no action runs for it.
+   */
+  acknowledge(rule: string, key: string, by: string, now = this.clock()): AcknowledgeResult {
+    const r = this.running.get(rule)
+    if (!r) return { ok: false, reason: `no rule "${rule}"` }
+    this.scheduler.setNow(now)
+    return r.acknowledge(key, by)
   }
 
   /** Resolves every firing alert (gateway stop is not a resolution, so only on explicit shutdown of rules). */
@@ -90,34 +127,18 @@ export class RuleEngine {
     this.setRules([], now)
   }
 
-  /** An operator acknowledges the firing alert (rule, key); see RuleRuntime.acknowledge. */
-  acknowledge(rule: string, key: string, by: string, now = this.clock()): AcknowledgeResult {
-    const runtime = this.runtimes.get(rule)
-    if (!runtime) return { ok: false, reason: `no rule "${rule}"` }
-    return runtime.acknowledge(key, by, now)
+  rule(id: string): RunningRule | undefined {
+    return this.running.get(id)
   }
 
-  rule(id: string): RuleRuntime | undefined {
-    return this.runtimes.get(id)
-  }
-
-  get rules(): readonly RuleRuntime[] {
+  get rules(): readonly RunningRule[] {
     return this.list
   }
 
-  /** Per-rule counters for metrics and /status. */
+  /** Per-rule counters for metrics and the status page. */
   stats(): Record<string, Record<string, number>> {
     const out: Record<string, Record<string, number>> = {}
-    for (const r of this.list) {
-      out[r.rule.id] = {
-        ...r.stats,
-        ...r.actions.stats,
-        commandsDeferred: r.actions.gate.deferred,
-        commandsReplaced: r.actions.gate.replaced,
-        openWindows: r.openWindows(),
-        firing: r.firingKeys().length,
-      }
-    }
+    for (const r of this.list) out[r.rule.id] = r.stats()
     return out
   }
 }

@@ -7,8 +7,9 @@ import type { Sample } from '../observability/metrics-source.js'
 import { RuleEngine } from './engine.js'
 import { FolderWatcher } from './folder-watcher.js'
 import { type GatewayEffectStats, gatewayEffects } from './gateway-effects.js'
-import { RuleFolder } from './rule-folder.js'
 import { DEFAULT_TICK_MS as RULE_TICK_MS } from './operators/scheduler.js'
+import { isCodeRule } from './plan.js'
+import { RuleFolder } from './rule-folder.js'
 
 /** Where rule file errors are published (retained: the current state of the folder). */
 export const RULE_ERRORS_TOPIC = 'tidegate/rules/errors'
@@ -67,10 +68,10 @@ export function rulesExtension(ctx: GatewayContext): Extension {
           rules: engine.rules.map((r) => ({
             id: r.rule.id,
             file: r.rule.file,
-            kind: r.rule.kind,
+            kind: isCodeRule(r.rule) ? 'code' : r.rule.kind,
             mode: r.rule.mode,
             severity: r.rule.severity,
-            window: r.rule.definition.window ?? null,
+            window: isCodeRule(r.rule) ? null : (r.rule.window ?? null),
             stats: stats[r.rule.id] ?? {},
           })),
           loadedAt: lastLoad.at,

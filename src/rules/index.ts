@@ -2,8 +2,9 @@
  * The rule engine's public API. Stable for other features (replay, CLI) and tests.
  *
  * Layers: rule file (YAML, `schema.ts`) → checked definition (`compileRuleText`/`loadRulesDir`, every
- * error as file:line:col) → plan (`CompiledRule`: CEL compiled once, windows and actions planned) →
- * runtime (`RuleEngine`: windows, aggregates, alert state machines, actions).
+ * error as file:line:col) → plan (`CompiledRule`: CEL compiled once) → one RxJS pipeline per rule built
+ * from the operator library (`yaml-pipeline.ts`, `operators/`) → `RuleEngine`: runs every rule's
+ * pipeline on one stepped clock and routes their effects (`effect-router.ts`).
  *
  * Use without the gateway (replay on virtual time):
  *
@@ -40,6 +41,7 @@ export type {
 } from './effects.js'
 export { alertPoint, alertTopic } from './effects.js'
 export { RuleEngine, type RuleEngineOptions, type RuleSetChange } from './engine.js'
+export type { CodeRule, LoadedRule } from './plan.js'
 export { loadRuleFile, loadRulesDir, type RuleFileResult, type RulesLoad } from './load.js'
 export type { CompiledRule } from './plan.js'
 export { RuleFolder } from './rule-folder.js'

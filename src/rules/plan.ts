@@ -1,10 +1,12 @@
+import type { Observable } from 'rxjs'
 import type { Event } from '../core/event.js'
 import type { AggregateCall } from './aggregates.js'
 import type { AlertTiming } from './alert-machine.js'
 import type { ChangeScope, CompiledExpression } from './expressions.js'
-import type { WindowPlan } from './operators/window/factory.js'
 import type { RuleFile, Trigger } from './schema.js'
+import type { Effect } from './operators/effects.js'
 import type { Template } from './templates.js'
+import type { RuleTools } from './tools.js'
 
 /**
  * A checked rule, ready to run: expressions compiled, templates parsed, durations in ms.
@@ -23,7 +25,8 @@ export interface CompiledRule {
   where: CompiledExpression | null
   /** The state key of an event (device id by default). */
   keyOf: ValueReader
-  window: WindowPlan | null
+  /** The `window` section (run by `windowBy`); null: every event is evaluated on its own. */
+  window: RuleFile['window'] | null
   aggregates: AggregateInput[]
   when: CompiledExpression | null
   clear: CompiledExpression | null
@@ -72,3 +75,25 @@ export type CompiledAction =
       retain: boolean
       on: ReadonlySet<Trigger>
     }
+
+/**
+ * A rule written in code (`rules/*.rule.mjs`, `*.rule.ts`): its default export builds the pipeline.
+ * It runs beside the YAML rules on the same host: same clock, effect path, metrics and reload rules.
+ */
+export interface CodeRule {
+  id: string
+  file: string
+  /** Hash of the file text: an unchanged file keeps its running pipeline across reloads. */
+  fingerprint: string
+  mode: 'live' | 'shadow'
+  severity: 'info' | 'warning' | 'critical'
+  enabled: boolean
+  build(events$: Observable<Event>, t: RuleTools): Observable<Effect>
+}
+
+/** Any rule the engine runs. */
+export type LoadedRule = CompiledRule | CodeRule
+
+export function isCodeRule(rule: LoadedRule): rule is CodeRule {
+  return 'build' in rule
+}

@@ -2,7 +2,7 @@ import type { AvailabilityState } from '../devices/availability.js'
 import type { RegistryView } from '../devices/registry.js'
 import type { GatewayContext } from '../extension.js'
 import type { RuleFileStatus } from '../rules/extension.js'
-import type { AcknowledgeResult } from '../rules/runtime.js'
+import type { AcknowledgeResult } from '../rules/operators/alert-state.js'
 
 /** What the status page reads from the rules feature. */
 export interface RulesFeature {

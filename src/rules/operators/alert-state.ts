@@ -5,6 +5,15 @@ import { resolveContext, stateful } from './operate.js'
 import { everyTick } from './scheduler.js'
 import type { Duration } from './window-by.js'
 
+export type AcknowledgeResult = { ok: true } | { ok: false; reason: string }
+
+/** An operator has seen the firing alert of `key`; the alert state answers in `result`. */
+export interface Acknowledgement {
+  key: string
+  by: string
+  result?: AcknowledgeResult
+}
+
 /** One alert transition of one key, with the value that led to it (the key's latest for timer ones). */
 export interface AlertChange<T> extends Transition {
   key: string
@@ -30,9 +39,24 @@ export interface AlertStateOptions<T> {
   /** event time of a value (default: `end` of a window, else `time`). */
   timeOf?: (value: T) => number
   /** Operator acknowledgements: a firing alert of `key` stops re-notifying until it resolves. */
-  acknowledgements?: Observable<{ key: string; by: string }>
+  acknowledgements?: Observable<Acknowledgement>
   scheduler?: SchedulerLike
   tick?: number
+}
+
+/** A transition with its key and value (built field by field: a spread of it is a slow path). */
+export function change<T>(tr: Transition, key: string, value: T): AlertChange<T> {
+  const c: AlertChange<T> = {
+    state: tr.state,
+    previous: tr.previous,
+    at: tr.at,
+    since: tr.since,
+    repeat: tr.repeat,
+    key,
+    value,
+  }
+  if (tr.acknowledged) c.acknowledged = tr.acknowledged
+  return c
 }
 
 const defaultTimeOf = (v: unknown) => {
@@ -61,7 +85,7 @@ export function alertState<T extends { key: string }>(
     const machines = new Map<string, AlertMachine>()
     const latest = new Map<string, T>()
     const emit = (key: string, value: T, transitions: Transition[]) => {
-      for (const tr of transitions) out.next({ ...tr, key, value })
+      for (let i = 0; i < transitions.length; i++) out.next(change(transitions[i] as Transition, key, value))
     }
     const machine = (key: string) => {
       let m = machines.get(key)
@@ -86,10 +110,20 @@ export function alertState<T extends { key: string }>(
           out.error(err)
         }
       })
-    const acks = options.acknowledgements?.subscribe(({ key, by }) => {
-      const m = machines.get(key)
-      const value = latest.get(key)
-      if (m && value !== undefined) emit(key, value, m.acknowledge(by, ctx.scheduler.now()))
+    const acks = (options.acknowledgements ?? ctx.acknowledgements)?.subscribe((ack) => {
+      if (ack.result?.ok) return
+      const m = machines.get(ack.key)
+      if (m?.state !== 'firing') {
+        ack.result ??= { ok: false, reason: 'not firing' }
+        return
+      }
+      const transitions = m.acknowledge(ack.by, ctx.scheduler.now())
+      if (transitions.length === 0) {
+        ack.result = { ok: false, reason: `already acknowledged by ${m.acknowledged?.by}` }
+        return
+      }
+      ack.result = { ok: true }
+      emit(ack.key, latest.get(ack.key) as T, transitions)
     })
     return {
       next(value) {

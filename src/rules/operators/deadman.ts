@@ -1,7 +1,7 @@
 import type { OperatorFunction, SchedulerLike } from 'rxjs'
 import { toMs } from '../../core/duration.js'
 import { AlertMachine, type Transition } from '../alert-machine.js'
-import type { AlertChange } from './alert-state.js'
+import { type AlertChange, change } from './alert-state.js'
 import { resolveContext, stateful } from './operate.js'
 import { everyTick } from './scheduler.js'
 import type { Duration } from './window-by.js'
@@ -46,7 +46,7 @@ export function deadman<T extends { key: string }>(
     const seen = new Map<string, { at: number; last: T | undefined; value: Silence<T> }>()
     const machines = new Map<string, AlertMachine>()
     const emit = (key: string, value: Silence<T>, transitions: Transition[]) => {
-      for (const tr of transitions) out.next({ ...tr, key, value })
+      for (const tr of transitions) out.next(change(tr, key, value))
     }
     const start = ctx.scheduler.now()
     for (const key of options.expect ?? [])

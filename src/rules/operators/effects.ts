@@ -1,3 +1,4 @@
+import type { FieldValue } from '../../sinks/influx/line-protocol.js'
 import type { TransitionState } from '../alert-machine.js'
 
 /**
@@ -47,7 +48,7 @@ export interface CommandEffect {
 export interface WriteSpec {
   measurement: string
   tags?: Record<string, string>
-  fields: Record<string, number | boolean | string>
+  fields: Record<string, FieldValue>
   /** Epoch ms; default the rule's clock. */
   time?: number
 }

@@ -13,7 +13,13 @@
  *   )
  */
 export { type AggregateOf, type AggregateSpec, agg, aggregate } from './aggregate.js'
-export { type AlertChange, type AlertStateOptions, alertState } from './alert-state.js'
+export {
+  type AcknowledgeResult,
+  type Acknowledgement,
+  type AlertChange,
+  type AlertStateOptions,
+  alertState,
+} from './alert-state.js'
 export { type DeadmanOptions, deadman, type Silence } from './deadman.js'
 export {
   type AlertEffect,

@@ -1,4 +1,5 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscriber } from 'rxjs'
+import type { Acknowledgement } from './alert-state.js'
 import { DEFAULT_TICK_MS } from './scheduler.js'
 
 /**
@@ -11,6 +12,8 @@ export interface RuleContext {
   /** Tick period of the operators' timers (ms). */
   tick: number
   meter?: RuleMeter
+  /** Operator acknowledgements of firing alerts (`alertState` stops re-notifying). */
+  acknowledgements?: Observable<Acknowledgement>
 }
 
 /** Per-rule figures the operators keep up to date (the gateway's per-rule metrics and status page). */
@@ -52,6 +55,7 @@ export function resolveContext(options: { scheduler?: SchedulerLike; tick?: numb
     scheduler: options.scheduler ?? base?.scheduler ?? asyncScheduler,
     tick: options.tick ?? base?.tick ?? DEFAULT_TICK_MS,
     ...(base?.meter ? { meter: base.meter } : {}),
+    ...(base?.acknowledgements ? { acknowledgements: base.acknowledgements } : {}),
   }
 }
 

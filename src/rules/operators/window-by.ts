@@ -113,6 +113,7 @@ export function windowBy<T>(options: WindowOptions<T>): OperatorFunction<Keyed<T
         options.late?.(value as T, key, watermark)
       },
     })
+    const inputs: unknown[] = new Array(reads === null ? 1 : reads.length)
     const gauge = () => windower.openWindows()
     ctx.meter?.openWindows.add(gauge)
     const ticks = everyTick(ctx.scheduler, ctx.tick, (now) => {
@@ -124,15 +125,13 @@ export function windowBy<T>(options: WindowOptions<T>): OperatorFunction<Keyed<T
     })
     return {
       next(k) {
-        let inputs: unknown[]
-        if (reads === null) inputs = [k.value]
-        else {
-          inputs = new Array(reads.length)
+        // One scratch array per subscription: the windowers fold or copy the inputs, never keep it.
+        if (reads === null) inputs[0] = k.value
+        else
           for (let i = 0; i < reads.length; i++) {
             const read = reads[i]
             inputs[i] = read ? read(k.value) : true
           }
-        }
         const now = ctx.scheduler.now()
         windower.add(k.key, plan.eventTime ? timeOf(k.value) : now, now, inputs, k.value)
       },
