@@ -1,6 +1,7 @@
 import type { AvailabilityState } from '../devices/availability.js'
 import type { RegistryView } from '../devices/registry.js'
 import type { GatewayContext } from '../extension.js'
+import type { InfluxAdminView } from '../influx-admin/extension.js'
 import type { RuleFileStatus } from '../rules/extension.js'
 import type { AcknowledgeResult } from '../rules/operators/alert-state.js'
 
@@ -27,6 +28,12 @@ export class Features {
     return s && typeof s.status === 'function' && typeof s.acknowledge === 'function'
       ? (s as RulesFeature)
       : null
+  }
+
+  /** Retention, downsampling and series of the InfluxDB database (absent on a gateway without it). */
+  get influxShape(): Pick<InfluxAdminView, 'status'> | null {
+    const s = this.ctx.services.get('influxAdmin') as Partial<InfluxAdminView> | undefined
+    return s && typeof s.status === 'function' ? (s as InfluxAdminView) : null
   }
 
   get registry(): RegistryView {

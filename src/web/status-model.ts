@@ -79,6 +79,7 @@ export class StatusModel {
     const s = this.ctx.sink.stats()
     const b = this.ctx.broker.stats
     const rules = this.features.rules?.status()
+    const shape = this.features.influxShape?.status()
     const last = this.rates.samples.latest(1)[0]
     return {
       rates: { in: last?.in ?? 0, out: last?.out ?? 0 },
@@ -97,6 +98,17 @@ export class StatusModel {
         refusals: Object.fromEntries(b.refusals),
       },
       rules: { loaded: rules?.rules.length ?? 0, errors: rules?.errors.length ?? 0 },
+      // The same figures as `tidegate influx status` (docs/influx.md), from the last reading.
+      influxShape: shape
+        ? {
+            state: shape.state,
+            lastError: shape.lastError,
+            series: shape.series.at === null ? null : shape.series.total,
+            maxSeries: shape.series.maxSeries,
+            overLimit: shape.series.overLimit,
+            diskBytes: shape.series.diskBytes,
+          }
+        : null,
       alerts: { firing: this.alerts.now().filter((a) => a.state === 'firing').length },
     }
   }

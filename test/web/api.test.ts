@@ -157,6 +157,7 @@ describe('status page API and event stream', () => {
       influx: { reachable: expect.any(Boolean) },
       rules: { loaded: 1, errors: 0 },
       broker: { connections: 1 },
+      influxShape: { state: expect.stringMatching(/^(pending|applied)$/), overLimit: false },
     })
   }, 20_000)
 })

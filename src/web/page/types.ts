@@ -12,6 +12,14 @@ export interface Overview {
   }
   broker: { connections: number; clients: number; refusals: Record<string, number> }
   rules: { loaded: number; errors: number }
+  influxShape: {
+    state: string
+    lastError: string | null
+    series: number | null
+    maxSeries: number | null
+    overLimit: boolean
+    diskBytes: number | null
+  } | null
   alerts: { firing: number }
   history?: RateSample[]
 }

@@ -24,6 +24,7 @@ export async function overviewView(): Promise<View> {
       ),
       card('Pending points', String(o.influx.pendingPoints), 'influx-pending'),
       card('Oldest pending', `${o.influx.oldestPendingAgeSeconds}s`, 'influx-oldest'),
+      ...shapeCards(o.influxShape),
       card('Broker connections', String(o.broker.connections), 'broker-connections'),
       card('Rules loaded', String(o.rules.loaded), 'rules-loaded'),
       card('Rules in error', String(o.rules.errors), 'rules-errors', o.rules.errors ? 'bad' : ''),
@@ -65,6 +66,18 @@ export async function overviewView(): Promise<View> {
       render(o)
     },
   }
+}
+
+/** Series against influx.maxSeries and disk use (docs/influx.md), when the gateway keeps them. */
+function shapeCards(s: Overview['influxShape']): HTMLElement[] {
+  if (!s || s.state === 'unmanaged') return []
+  const limit = s.maxSeries === null ? '' : ` / ${s.maxSeries}`
+  const cards = [
+    card('InfluxDB series', `${s.series ?? '?'}${limit}`, 'influx-series', s.overLimit ? 'bad' : ''),
+  ]
+  if (s.diskBytes !== null)
+    cards.push(card('InfluxDB disk', `${(s.diskBytes / 1024 / 1024).toFixed(1)} MiB`, 'influx-disk'))
+  return cards
 }
 
 function card(label: string, value: string, id: string, cls = ''): HTMLElement {
