@@ -12,15 +12,22 @@ import { decodeMessage, remoteTopic } from './message-item.js'
 export class UpstreamOutput implements OutputPlugin {
   readonly label = 'upstream'
   private readyListeners: (() => void)[] = []
+  /** Windows in flight: a lost connection fails them at once rather than waiting on MQTT.js callbacks. */
+  private readonly inFlight = new Set<(reason: string) => void>()
 
   constructor(
     private readonly connection: UpstreamConnection,
     private readonly prefix: string,
   ) {
-    const previous = connection.onUp
+    const previousUp = connection.onUp
     connection.onUp = () => {
-      previous()
+      previousUp()
       for (const l of this.readyListeners) l()
+    }
+    const previousDown = connection.onDown
+    connection.onDown = () => {
+      previousDown()
+      for (const fail of [...this.inFlight]) fail('upstream connection lost')
     }
   }
 
@@ -43,17 +50,21 @@ export class UpstreamOutput implements OutputPlugin {
       let open = items.length
       let failure: string | null = null
       const finish = () => {
+        this.inFlight.delete(fail)
         batch.signal.removeEventListener('abort', onAbort)
         if (failure === null && rejected.length === 0) resolve({ kind: 'delivered' })
         else if (failure === null) resolve({ kind: 'rejected', items: rejected })
         else resolve({ kind: 'retryAfter', ms: null, error: failure, settled, rejected })
       }
       // Shutdown or drop: what was not acknowledged stays in the outbox; MQTT.js forgets it at close.
-      const onAbort = () => {
-        failure ??= 'aborted'
+      const fail = (reason: string) => {
+        if (open === 0) return
+        failure ??= reason
         open = 0
         finish()
       }
+      const onAbort = () => fail('aborted')
+      this.inFlight.add(fail)
       batch.signal.addEventListener('abort', onAbort, { once: true })
       items.forEach((item, index) => {
         const m = decodeMessage(item)
