@@ -88,11 +88,13 @@ try {
       const r = await relay(RELAY_CASES[name] as number)
       results[name] = r
       rows.push(row(name, r))
+      log(rows[rows.length - 1] as string)
     } else {
       try {
         const r = await gatewayCase(name)
         results[name] = r
         rows.push(row(name, r))
+        log(rows[rows.length - 1] as string)
       } catch (err) {
         // A gateway that died (e.g. out of heap) is a result too; the next case gets a fresh one.
         results[name] = { error: (err as Error).message }
@@ -191,7 +193,7 @@ async function connectionCost() {
     await g.server.stop()
   }
   const port = await freePort()
-  const aedes = await startBareAedes(port)
+  const aedes = await startBareAedes(port, nodeFlags)
   let bare: Awaited<ReturnType<typeof perConnectionCost>>
   try {
     bare = await perConnectionCost(port, aedes.pid, 1000)

@@ -83,9 +83,9 @@ export async function startMosquitto(dir: string, port: number): Promise<ChildSe
   return wrap(child)
 }
 
-/** Bare Aedes (bench/e2e/bare-aedes.ts) for the per-connection baseline. */
-export async function startBareAedes(port: number): Promise<ChildServer> {
-  return startChild(['bench/e2e/bare-aedes.ts', String(port)], port)
+/** Bare Aedes (bench/e2e/bare-aedes.ts) for the per-connection baseline, with the gateway's node flags. */
+export async function startBareAedes(port: number, flags = serviceNodeFlags()): Promise<ChildServer> {
+  return startChild(['bench/e2e/bare-aedes.ts', String(port)], port, flags)
 }
 
 function wrap(child: ChildProcess): ChildServer {
