@@ -234,7 +234,7 @@ async function countLanded(client: InfluxHttpClient, sent: number): Promise<numb
     const n = Number(res.results[0]?.series?.[0]?.values?.[0]?.[1] ?? 0)
     stable = n === last ? stable + 1 : 0
     last = n
-    if (n >= sent || (n > 0 && stable >= 4) || Date.now() > until) return n
+    if (n >= sent || (n > 0 && stable >= 10) || Date.now() > until) return n
     await sleep(1000)
   }
 }

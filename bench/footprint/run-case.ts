@@ -67,8 +67,11 @@ export async function runCase(c: CaseLoad): Promise<CaseResult> {
   })
   publisher.on('message', (m: { hot?: number[] }) => m.hot && reactions.addSent(m.hot))
   try {
-    await waitMessage<{ ready?: boolean }>(subscriber, (m) => m.ready === true)
-    await waitMessage<{ ready?: boolean }>(publisher, (m) => m.ready === true)
+    // Both listened for at once: a child that is ready first must not send its "ready" unheard.
+    await Promise.all([
+      waitMessage<{ ready?: boolean }>(subscriber, (m) => m.ready === true),
+      waitMessage<{ ready?: boolean }>(publisher, (m) => m.ready === true),
+    ])
     const sampler = new ProcSampler(c.pid, 200)
     const trend: number[] = []
     const trendTimer = setInterval(() => trend.push((readProc(c.pid)?.rssBytes ?? 0) / 1_048_576), 10_000)
