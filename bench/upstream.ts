@@ -23,7 +23,7 @@ import { Gateway } from '../src/gateway.js'
 import { createLogger } from '../src/observability/logger.js'
 import { Outbox } from '../src/sinks/outbox/outbox.js'
 import { UpstreamConnection } from '../src/sinks/upstream/connection.js'
-import { UPSTREAM_WINDOW } from '../src/sinks/upstream/extension.js'
+import { UPSTREAM, UPSTREAM_WINDOW } from '../src/sinks/upstream/extension.js'
 import { encodeMessage } from '../src/sinks/upstream/message-item.js'
 import { UpstreamOutput } from '../src/sinks/upstream/output.js'
 import { LmdbChunkStore } from '../src/store/lmdb-chunk-store.js'
@@ -129,7 +129,7 @@ async function steady(influxUrl: string, broker: Mosquitto | null): Promise<numb
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${gateway.broker.listeners[0]?.port}`, {
     reconnectPeriod: 0,
   })
-  const upstream = gateway.context.services.get('upstream') as { stats(): { delivered: number } } | undefined
+  const upstream = gateway.context.services.get(UPSTREAM)
   const cpu = process.cpuUsage()
   const t = performance.now()
   let sent = 0

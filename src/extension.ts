@@ -3,6 +3,7 @@ import type { Broker } from './broker/broker.js'
 import type { GatewayConfig } from './config/schema.js'
 import type { CommandDispatcher } from './core/command.js'
 import type { Event } from './core/event.js'
+import type { FileError } from './core/file-errors.js'
 import type { Catalog } from './devices/catalog.js'
 import type { DeviceModel } from './devices/device-model.js'
 import type { DeadLetters } from './ingest/dead-letters.js'
@@ -11,6 +12,8 @@ import type { Normalizer } from './ingest/normalize.js'
 import type { IngestPipeline } from './ingest/pipeline.js'
 import type { HttpServer } from './observability/http-server.js'
 import type { Logger } from './observability/logger.js'
+import type { Sample } from './observability/metrics-source.js'
+import type { Services } from './services.js'
 import type { PointSink } from './sinks/sink.js'
 
 /**
@@ -40,8 +43,10 @@ export interface GatewayContext {
   readonly devices: DeviceModel
   /** Sends commands with acks, retries and queueing (the same object as `devices.commands`). */
   readonly commands: CommandDispatcher
-  /** Named read-only views other features (metrics, readiness) may look up. */
-  readonly services: Map<string, unknown>
+  /** Typed read-only views features offer each other (src/services.ts). */
+  readonly services: Services
+  /** The running features, in start order: metrics and readiness read them. */
+  features(): readonly Extension[]
 }
 
 /**
@@ -53,6 +58,27 @@ export interface Extension {
   readonly name: string
   start(): Promise<void>
   stop(): Promise<void>
+  /** Samples for GET /metrics, read on each scrape. Labels from bounded sets only, never device ids. */
+  metricSamples?(): Sample[]
+  /** A check in GET /readyz under `readinessKey ?? name`. */
+  readiness?(): { ready: boolean; detail?: Record<string, unknown> }
+  readonly readinessKey?: string
+  /** SIGHUP: the config file was re-read and is valid; apply what can change live. */
+  reloadConfig?(config: Readonly<GatewayConfig>): Promise<void>
 }
 
-export type ExtensionFactory = (ctx: GatewayContext) => Extension | null
+/** `tidegate check`: every problem a feature finds in the config and the files it names, with file:line. */
+export type ConfigCheck = (
+  config: Readonly<GatewayConfig>,
+  baseDir: string,
+  configFile: string,
+) => FileError[]
+
+/**
+ * Builds a feature from the context; null when the config switches it off. `check`, when present, is what
+ * `tidegate check` runs for this feature without starting anything.
+ */
+export interface ExtensionFactory {
+  (ctx: GatewayContext): Extension | null
+  check?: ConfigCheck
+}

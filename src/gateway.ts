@@ -2,21 +2,22 @@ import { resolve } from 'node:path'
 import { Subject } from 'rxjs'
 import { Broker, type BrokerHooks } from './broker/broker.js'
 import type { GatewayConfig } from './config/schema.js'
+import { systemClock } from './core/clock.js'
 import type { Event } from './core/event.js'
 import { formatFileError } from './core/file-errors.js'
-import { systemClock } from './core/clock.js'
 import { loadCatalog } from './devices/catalog.js'
 import { createDeviceModel } from './devices/device-model.js'
 import type { Extension, ExtensionFactory, GatewayContext } from './extension.js'
 import { extensionFactories } from './extensions.js'
 import { DeadLetters } from './ingest/dead-letters.js'
-import { createMqttIngestHook } from './ingest/mqtt-ingest.js'
-import { hygieneSamples, newHygieneCounters } from './ingest/hygiene/counters.js'
+import { newHygieneCounters } from './ingest/hygiene/counters.js'
 import { createHygieneGates } from './ingest/hygiene/gates.js'
+import { createMqttIngestHook } from './ingest/mqtt-ingest.js'
 import { Normalizer } from './ingest/normalize.js'
 import { IngestPipeline } from './ingest/pipeline.js'
 import { HttpServer } from './observability/http-server.js'
 import { type Logger, RateLimitedLog } from './observability/logger.js'
+import { Services } from './services.js'
 import { createPointSink, influxClientFrom } from './sinks/influx/from-config.js'
 import type { InfluxHttpClient } from './sinks/influx/http-client.js'
 import type { PointSink } from './sinks/sink.js'
@@ -133,14 +134,8 @@ export class Gateway {
       hygiene,
       devices,
       commands: devices.commands,
-      // 'broker': its `stats` (refusals by reason, connections, retained, sessions) for metrics.
-      services: new Map<string, unknown>([
-        ['broker', this.broker],
-        ['registry', devices.registry],
-        ['availability', devices.availability],
-        ['commands', devices.commands],
-        ['hygiene', { counters: hygiene, metricSamples: () => hygieneSamples(hygiene) }],
-      ]),
+      services: new Services(),
+      features: () => this.running,
     }
     this.context = ctx
     const extensions = this.factories.map((f) => f(ctx)).filter((e): e is Extension => e !== null)

@@ -1,29 +1,25 @@
 import { resolve } from 'node:path'
 import { mqttConfigChecker } from '../broker/config-check.js'
 import { loadConfig } from '../config/load.js'
-import { type FileError, FileErrors, formatFileError } from '../core/file-errors.js'
+import { FileErrors, formatFileError } from '../core/file-errors.js'
 import { loadCatalog } from '../devices/catalog.js'
-import { checkRegistryAndCommands } from '../devices/registry-check.js'
-import { shapeConfigChecker } from '../influx-admin/config-checker.js'
-import { serialConfigChecker } from '../ingest/serial/config-checker.js'
-import { checkRuleFiles } from '../rules/check-rules.js'
+import type { ConfigCheck } from '../extension.js'
+import { extensionFactories } from '../extensions.js'
 import { influxConfigChecker } from '../sinks/influx/config-check.js'
-import { upstreamConfigChecker } from '../sinks/upstream/config-check.js'
 import { configPathFrom, parseCommonArgs } from './args.js'
 
-/** Extra validators (rules, registry, ...) register here; each returns every error it finds. */
-export const checkers: ((
-  config: ReturnType<typeof loadConfig>['config'],
-  baseDir: string,
-  configFile: string,
-) => FileError[])[] = [(config, baseDir) => loadCatalog(resolve(baseDir, config.catalog)).errors]
-checkers.push(checkRegistryAndCommands)
-checkers.push(checkRuleFiles)
-checkers.push(serialConfigChecker)
-checkers.push(influxConfigChecker)
-checkers.push(mqttConfigChecker)
-checkers.push(shapeConfigChecker)
-checkers.push(upstreamConfigChecker)
+/**
+ * What `tidegate check` runs: the core parts' checks (catalog, broker, outbox), then every feature's own
+ * `check` (src/extensions.ts). Each returns every error it finds.
+ */
+export function configChecks(): ConfigCheck[] {
+  const core: ConfigCheck[] = [
+    (config, baseDir) => loadCatalog(resolve(baseDir, config.catalog)).errors,
+    influxConfigChecker,
+    mqttConfigChecker,
+  ]
+  return [...core, ...extensionFactories.flatMap((f) => (f.check ? [f.check] : []))]
+}
 
 export async function runCheck(argv: string[]): Promise<number> {
   const { values } = parseCommonArgs(argv)
@@ -38,7 +34,7 @@ export async function runCheck(argv: string[]): Promise<number> {
     }
     throw err
   }
-  const errors = checkers.flatMap((check) => check(config, process.cwd(), file))
+  const errors = configChecks().flatMap((check) => check(config, process.cwd(), file))
   for (const e of errors) process.stderr.write(`${formatFileError(e)}\n`)
   if (errors.length) {
     process.stderr.write(`${errors.length} error(s)\n`)

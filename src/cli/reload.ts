@@ -1,16 +1,8 @@
 import { loadConfig } from '../config/load.js'
 import type { GatewayConfig } from '../config/schema.js'
 import { FileErrors, formatFileError } from '../core/file-errors.js'
+import type { Extension } from '../extension.js'
 import type { Logger } from '../observability/logger.js'
-
-/** A feature view that applies a reloaded config (today: `influxAdmin`); others need a restart. */
-export interface ConfigReloadable {
-  reloadConfig(config: Readonly<GatewayConfig>): Promise<void>
-}
-
-function isReloadable(v: unknown): v is ConfigReloadable {
-  return typeof (v as ConfigReloadable | null)?.reloadConfig === 'function'
-}
 
 /**
  * What SIGHUP does: re-read the config file and hand it to every feature that can apply it live. A bad
@@ -18,7 +10,8 @@ function isReloadable(v: unknown): v is ConfigReloadable {
  */
 export async function reloadConfig(
   file: string,
-  services: ReadonlyMap<string, unknown>,
+  /** The running features; those with `reloadConfig` (today: influx-admin) apply it, others need a restart. */
+  features: readonly Extension[],
   logger: Logger,
 ): Promise<boolean> {
   let config: Readonly<GatewayConfig>
@@ -30,13 +23,16 @@ export async function reloadConfig(
     return false
   }
   const applied: string[] = []
-  for (const [name, service] of services) {
-    if (!isReloadable(service)) continue
+  for (const feature of features) {
+    if (!feature.reloadConfig) continue
     try {
-      await service.reloadConfig(config)
-      applied.push(name)
+      await feature.reloadConfig(config)
+      applied.push(feature.readinessKey ?? feature.name)
     } catch (err) {
-      logger.error({ service: name, err: (err as Error).message }, 'config reload failed for a feature')
+      logger.error(
+        { service: feature.name, err: (err as Error).message },
+        'config reload failed for a feature',
+      )
     }
   }
   logger.info({ applied }, 'config reloaded (other changes take effect after a restart)')

@@ -24,7 +24,7 @@ export async function runGateway(argv: string[]): Promise<number> {
   const gateway = new Gateway({ config: loaded.config, logger })
   await gateway.start()
   // SIGHUP re-reads the config; features that can apply it live do (docs/operations.md).
-  const reload = () => void reloadConfig(file, gateway.context.services, logger)
+  const reload = () => void reloadConfig(file, gateway.context.features(), logger)
   process.on('SIGHUP', reload)
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import type { CommandDispatcher, CommandRequest, CommandSendResult } from '../core/command.js'
 import { type Clock, UNREF } from '../core/clock.js'
+import type { CommandDispatcher, CommandRequest, CommandSendResult } from '../core/command.js'
 import { parseAck } from './ack.js'
 import { type CommandCatalog, type CompiledCommand, paramErrors } from './command-catalog.js'
 import type { CommandOutcome, CommandStatus } from './command-outcome.js'

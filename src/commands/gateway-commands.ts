@@ -1,6 +1,6 @@
+import type { Clock } from '../core/clock.js'
 import { toMs } from '../core/duration.js'
 import type { FileError } from '../core/file-errors.js'
-import type { Clock } from '../core/clock.js'
 import type { GatewayContext } from '../extension.js'
 import { AckingCommandDispatcher } from './acking-dispatcher.js'
 import { CommandCatalog } from './command-catalog.js'

@@ -1,5 +1,5 @@
-import type { CommandOutcome } from '../commands/command-outcome.js'
 import type { AckingCommandDispatcher } from '../commands/acking-dispatcher.js'
+import type { CommandOutcome } from '../commands/command-outcome.js'
 import { createGatewayCommands } from '../commands/gateway-commands.js'
 import type { Clock } from '../core/clock.js'
 import { UNREF } from '../core/clock.js'

@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { type Clock, systemClock, UNREF } from '../core/clock.js'
 import { formatFileError } from '../core/file-errors.js'
 import type { Extension, GatewayContext } from '../extension.js'
+import { checkRegistryAndCommands } from './registry-check.js'
 import { loadRegistry } from './registry-load.js'
 import { watchFile } from './registry-watch.js'
 
@@ -108,3 +109,6 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
     },
   }
 }
+
+/** `tidegate check`: the registry file and the device types' commands. */
+registryExtension.check = checkRegistryAndCommands

@@ -1,6 +1,8 @@
 import type { GatewayConfig } from '../config/schema.js'
 import type { Extension, GatewayContext } from '../extension.js'
 import type { MetricsSource, ReadinessSource, Sample } from '../observability/metrics-source.js'
+import { ServiceKey } from '../services.js'
+import { shapeConfigChecker } from './config-checker.js'
 import { ShapeKeeper, type ShapeKeeperOptions, type ShapeStatus } from './shape-keeper.js'
 
 /** Most measurements exported as metric labels (largest first): labels stay a bounded set. */
@@ -12,6 +14,8 @@ export interface InfluxAdminView extends MetricsSource, ReadinessSource {
   /** SIGHUP: apply the reloaded config's retention/downsample/maxSeries. */
   reloadConfig(config: Readonly<GatewayConfig>): Promise<void>
 }
+
+export const INFLUX_ADMIN = new ServiceKey<InfluxAdminView>('influxAdmin')
 
 export function metricSamplesOf(s: ShapeStatus): Sample[] {
   const gauge = (name: string, help: string, value: number, labels?: Record<string, string>): Sample => ({
@@ -84,9 +88,13 @@ export function influxAdminExtension(ctx: GatewayContext, options: ShapeKeeperOp
       }
     },
   }
-  ctx.services.set('influxAdmin', view)
+  ctx.services.set(INFLUX_ADMIN, view)
   return {
     name: 'influx-admin',
+    readinessKey: 'influxAdmin',
+    metricSamples: () => view.metricSamples(),
+    readiness: () => view.readiness(),
+    reloadConfig: (config) => view.reloadConfig(config),
     async start() {
       keeper.start()
     },
@@ -95,3 +103,6 @@ export function influxAdminExtension(ctx: GatewayContext, options: ShapeKeeperOp
     },
   }
 }
+
+/** `tidegate check`: retention, downsampling and maxSeries. */
+influxAdminExtension.check = shapeConfigChecker

@@ -1,10 +1,11 @@
 import { join } from 'node:path'
-import type { BrokerMessage } from '../broker/broker.js'
 import type { Subscription } from 'rxjs'
+import type { BrokerMessage } from '../broker/broker.js'
 import { toMs } from '../core/duration.js'
 import { toBytes } from '../core/size.js'
 import type { Extension, GatewayContext } from '../extension.js'
 import { RateLimitedLog } from '../observability/logger.js'
+import type { Sample } from '../observability/metrics-source.js'
 import type { JournalRecord } from './record.js'
 import { JournalWriter } from './writer.js'
 
@@ -57,9 +58,9 @@ export function journalExtension(ctx: GatewayContext): Extension | null {
     }
     return { filter, deliver }
   })
-  ctx.services.set('journal', { stats: () => ({ ...writer.stats }) })
   return {
     name: 'journal',
+    metricSamples: () => journalSamples(writer.stats),
     async start() {
       await writer.open()
       if (writer.stats.tornRecordsRecovered > 0) {
@@ -80,4 +81,34 @@ export function journalExtension(ctx: GatewayContext): Extension | null {
       await writer.close()
     },
   }
+}
+
+/** The journal's counters for GET /metrics. */
+function journalSamples(s: JournalWriter['stats']): Sample[] {
+  const counter = (name: string, help: string, value: number): Sample => ({
+    name,
+    help,
+    type: 'counter',
+    value,
+  })
+  return [
+    counter('tidegate_journal_records_total', 'Records appended to the journal', s.records),
+    counter('tidegate_journal_bytes_written_total', 'Bytes written to journal segments', s.bytesWritten),
+    counter(
+      'tidegate_journal_segments_deleted_total',
+      'Journal segments removed by retention',
+      s.segmentsDeleted,
+    ),
+    counter(
+      'tidegate_journal_records_lost_total',
+      'Journal records that never reached disk (failed writes)',
+      s.recordsLost,
+    ),
+    {
+      name: 'tidegate_journal_error',
+      help: '1 once a journal write has failed since start (see the log for the error)',
+      type: 'gauge',
+      value: s.lastError ? 1 : 0,
+    },
+  ]
 }

@@ -1,9 +1,10 @@
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import type { DeadLetterReason } from '../core/dead-letter.js'
 import type { GatewayContext } from '../extension.js'
+import { hygieneSamples } from '../ingest/hygiene/counters.js'
 import type { PointSinkStats } from '../sinks/sink.js'
 import type { EventLoopDelay } from './event-loop-delay.js'
-import { isMetricsSource, type Sample } from './metrics-source.js'
+import type { Sample } from './metrics-source.js'
 import { byLabel, renderSamples, scrapeCounter, scrapeGauge, single } from './scrape-metrics.js'
 import { registerServiceMetrics } from './service-metrics.js'
 import type { TrafficCounters } from './traffic-counters.js'
@@ -56,7 +57,7 @@ export class GatewayMetrics {
       help: 'Device types loaded from the catalog',
       read: () => single(this.ctx.catalog.types.size),
     })
-    registerServiceMetrics(r, this.ctx.services)
+    registerServiceMetrics(r, this.ctx)
   }
 
   private registerIngest(r: Registry): void {
@@ -171,13 +172,13 @@ export class GatewayMetrics {
     this.sinkStats = this.ctx.sink.stats()
     try {
       const body = await this.registry.metrics()
-      const generic: Sample[] = []
-      for (const [key, service] of this.ctx.services) {
-        if (!isMetricsSource(service)) continue
+      const generic: Sample[] = hygieneSamples(this.ctx.hygiene)
+      for (const feature of this.ctx.features()) {
+        if (!feature.metricSamples) continue
         try {
-          generic.push(...service.metricSamples())
+          generic.push(...feature.metricSamples())
         } catch (err) {
-          this.reportOnce(`source:${key}`, { service: key, err: (err as Error).message })
+          this.reportOnce(`source:${feature.name}`, { feature: feature.name, err: (err as Error).message })
         }
       }
       const taken = new Set(this.registry.getMetricsAsArray().map((m) => m.name))

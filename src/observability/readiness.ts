@@ -1,5 +1,4 @@
 import type { GatewayContext } from '../extension.js'
-import { isReadinessSource } from './metrics-source.js'
 
 export interface CheckResult {
   ready: boolean
@@ -21,7 +20,7 @@ export interface ReadinessReport {
   }
 }
 
-type ReadinessContext = Pick<GatewayContext, 'broker' | 'catalog' | 'sink' | 'services'>
+type ReadinessContext = Pick<GatewayContext, 'broker' | 'catalog' | 'sink' | 'features'>
 
 /**
  * Ready = the broker listens, the catalog has at least one device type, and every feature that reports
@@ -34,10 +33,11 @@ export function checkReadiness(ctx: ReadinessContext): ReadinessReport {
     broker: { ready: listeners.length > 0, listeners: listeners.map((l) => `${l.host}:${l.port}`) },
     catalog: { ready: ctx.catalog.types.size > 0, types: ctx.catalog.types.size },
   }
-  for (const [key, service] of ctx.services) {
-    if (!isReadinessSource(service)) continue
+  for (const feature of ctx.features()) {
+    if (!feature.readiness) continue
+    const key = feature.readinessKey ?? feature.name
     try {
-      const r = service.readiness()
+      const r = feature.readiness()
       checks[key] = { ...r.detail, ready: r.ready === true }
     } catch (err) {
       checks[key] = { ready: false, error: (err as Error).message }

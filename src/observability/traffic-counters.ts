@@ -1,5 +1,5 @@
-import type { BrokerClient, BrokerMessage, Unlisten } from '../broker/broker.js'
 import type { Subscription } from 'rxjs'
+import type { BrokerClient, BrokerMessage, Unlisten } from '../broker/broker.js'
 import type { Event } from '../core/event.js'
 import type { GatewayContext } from '../extension.js'
 

@@ -4,6 +4,8 @@ import { type FileError, formatFileError } from '../core/file-errors.js'
 import type { Extension, GatewayContext } from '../extension.js'
 import { RateLimitedLog } from '../observability/logger.js'
 import type { Sample } from '../observability/metrics-source.js'
+import { ServiceKey } from '../services.js'
+import { checkRuleFiles } from './check-rules.js'
 import { RuleEngine } from './engine.js'
 import { FolderWatcher } from './folder-watcher.js'
 import { type GatewayEffectStats, gatewayEffects } from './gateway-effects.js'
@@ -57,8 +59,10 @@ export function rulesExtension(ctx: GatewayContext): Extension {
 
   return {
     name: 'rules',
+    readiness: () => ({ ready: true, detail: { rules: engine.rules.length, errors: lastErrors, reloads } }),
+    metricSamples: () => metricSamples(engine, effectStats),
     async start() {
-      ctx.services.set('rules', {
+      ctx.services.set(RULES, {
         engine,
         stats: () => engine.stats(),
         /** The operator seam (status page): acknowledge a firing alert. */
@@ -77,11 +81,6 @@ export function rulesExtension(ctx: GatewayContext): Extension {
           loadedAt: lastLoad.at,
           errors: lastLoad.errors,
         }),
-        readiness: () => ({
-          ready: true,
-          detail: { rules: engine.rules.length, errors: lastErrors, reloads },
-        }),
-        metricSamples: () => metricSamples(engine, effectStats),
       })
       if (!existsSync(dir)) {
         ctx.logger.warn({ dir }, 'rules folder missing; no rules run')
@@ -98,6 +97,15 @@ export function rulesExtension(ctx: GatewayContext): Extension {
     },
   }
 }
+
+/** What the rules feature offers the status page: the engine, acknowledgement and a status view. */
+export interface RulesService {
+  engine: RuleEngine
+  stats(): ReturnType<RuleEngine['stats']>
+  acknowledge(rule: string, key: string, by: string): ReturnType<RuleEngine['acknowledge']>
+  status(): RuleFileStatus
+}
+export const RULES = new ServiceKey<RulesService>('rules')
 
 /** The rules as the status page and `GET /api/rules` show them. */
 export interface RuleFileStatus {
@@ -157,3 +165,6 @@ function metricSamples(engine: RuleEngine, effects: GatewayEffectStats): Sample[
   })
   return out
 }
+
+/** `tidegate check`: every rule file. */
+rulesExtension.check = checkRuleFiles

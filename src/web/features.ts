@@ -1,8 +1,8 @@
 import type { AvailabilityState } from '../devices/availability.js'
 import type { RegistryView } from '../devices/registry.js'
 import type { GatewayContext } from '../extension.js'
-import type { InfluxAdminView } from '../influx-admin/extension.js'
-import type { RuleFileStatus } from '../rules/extension.js'
+import { INFLUX_ADMIN, type InfluxAdminView } from '../influx-admin/extension.js'
+import { RULES, type RuleFileStatus } from '../rules/extension.js'
 import type { AcknowledgeResult } from '../rules/operators/alert-state.js'
 
 /** What the status page reads from the rules feature. */
@@ -24,16 +24,12 @@ export class Features {
   constructor(private readonly ctx: Pick<GatewayContext, 'services' | 'devices'>) {}
 
   get rules(): RulesFeature | null {
-    const s = this.ctx.services.get('rules') as Partial<RulesFeature> | undefined
-    return s && typeof s.status === 'function' && typeof s.acknowledge === 'function'
-      ? (s as RulesFeature)
-      : null
+    return this.ctx.services.get(RULES) ?? null
   }
 
   /** Retention, downsampling and series of the InfluxDB database (absent on a gateway without it). */
   get influxShape(): Pick<InfluxAdminView, 'status'> | null {
-    const s = this.ctx.services.get('influxAdmin') as Partial<InfluxAdminView> | undefined
-    return s && typeof s.status === 'function' ? (s as InfluxAdminView) : null
+    return this.ctx.services.get(INFLUX_ADMIN) ?? null
   }
 
   get registry(): RegistryView {

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream'
 import type { ExtensionFactory } from '../../src/extension.js'
 import { extensionFactories } from '../../src/extensions.js'
 import type { Gateway } from '../../src/gateway.js'
-import { type InfluxAdminView, influxAdminExtension } from '../../src/influx-admin/extension.js'
+import { INFLUX_ADMIN, type InfluxAdminView, influxAdminExtension } from '../../src/influx-admin/extension.js'
 import type { ShapeStatus } from '../../src/influx-admin/shape-keeper.js'
 import { createLogger, type Logger } from '../../src/observability/logger.js'
 
@@ -29,7 +29,7 @@ export function capturedLogger(): {
 }
 
 export function shapeView(gateway: Gateway): InfluxAdminView {
-  return gateway.context.services.get('influxAdmin') as InfluxAdminView
+  return gateway.context.services.get(INFLUX_ADMIN)!
 }
 
 /** Polls the feature's status until `done` says yes; returns the last one. */

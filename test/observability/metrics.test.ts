@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest'
+import type { ExtensionFactory } from '../../src/extension.js'
+import { extensionFactories } from '../../src/extensions.js'
 import type { Gateway } from '../../src/gateway.js'
+import type { Sample } from '../../src/observability/metrics-source.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { startTestGateway } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
@@ -124,35 +127,38 @@ describe('GET /metrics', () => {
     expect(sampleValue(later, 'tidegate_mqtt_connected_clients')).toBe(2)
   })
 
-  it('exports samples from a feature that registers a MetricsSource in ctx.services', async () => {
-    const { gateway } = await startTestGateway()
-    cleanup.push(() => gateway.stop())
+  it("exports a feature's metricSamples(); one that throws costs only its own samples", async () => {
     let frames = 5
-    gateway.context.services.set('example', {
-      metricSamples: () => [
-        {
-          name: 'tidegate_example_frames_total',
-          help: 'frames',
-          type: 'counter',
-          labels: { port: 'ttyA' },
-          value: frames,
-        },
-        { name: 'tidegate_mqtt_listeners', help: 'collides with a core family', type: 'gauge', value: 99 },
-        { name: 'bad name', help: 'invalid', type: 'gauge', value: 1 },
-      ],
+    const feature =
+      (name: string, metricSamples: () => Sample[]): ExtensionFactory =>
+      () => ({
+        name,
+        start: async () => {},
+        stop: async () => {},
+        metricSamples,
+      })
+    const example = feature('example', () => [
+      {
+        name: 'tidegate_example_frames_total',
+        help: 'frames',
+        type: 'counter',
+        labels: { port: 'ttyA' },
+        value: frames,
+      },
+      { name: 'tidegate_mqtt_listeners', help: 'collides with a core family', type: 'gauge', value: 99 },
+      { name: 'bad name', help: 'invalid', type: 'gauge', value: 1 },
+    ])
+    const broken = feature('broken', () => {
+      throw new Error('boom')
     })
+    const { gateway } = await startTestGateway({}, { extensions: [...extensionFactories, example, broken] })
+    cleanup.push(() => gateway.stop())
     const first = await scrape(gateway)
     expect(first.get('tidegate_example_frames_total')?.type).toBe('counter')
     expect(sampleValue(first, 'tidegate_example_frames_total', { port: 'ttyA' })).toBe(5)
     expect(sampleValue(first, 'tidegate_mqtt_listeners')).toBe(1) // the core family wins
     frames = 9
     expect(sampleValue(await scrape(gateway), 'tidegate_example_frames_total', { port: 'ttyA' })).toBe(9)
-    // A view that throws costs only its own samples, never the scrape.
-    gateway.context.services.set('broken', {
-      metricSamples: () => {
-        throw new Error('boom')
-      },
-    })
     const after = await scrape(gateway)
     expect(sampleValue(after, 'tidegate_example_frames_total', { port: 'ttyA' })).toBe(9)
     expect(sampleValue(after, 'tidegate_mqtt_listeners')).toBe(1)

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import type { ExtensionFactory } from '../../src/extension.js'
+import { extensionFactories } from '../../src/extensions.js'
 import type { Gateway } from '../../src/gateway.js'
 import type { ReadinessReport } from '../../src/observability/readiness.js'
 import { useCleanup } from '../helpers/cleanup.js'
@@ -68,20 +70,23 @@ describe('GET /readyz and /healthz', () => {
   })
 
   it('is 503 while a feature reports not ready, or with no device type loaded; /healthz stays 200', async () => {
-    const { gateway } = await startTestGateway()
-    cleanup.push(() => gateway.stop())
     let loaded = false
-    gateway.context.services.set('rules', {
+    const loader: ExtensionFactory = () => ({
+      name: 'loader',
+      start: async () => {},
+      stop: async () => {},
       readiness: () => ({ ready: loaded, detail: { files: loaded ? 4 : 0 } }),
     })
+    const { gateway } = await startTestGateway({}, { extensions: [...extensionFactories, loader] })
+    cleanup.push(() => gateway.stop())
     const waiting = await readyz(gateway)
     expect(waiting.status).toBe(503)
     expect(waiting.body.ready).toBe(false)
-    expect(waiting.body.checks['rules']).toEqual({ ready: false, files: 0 })
+    expect(waiting.body.checks['loader']).toEqual({ ready: false, files: 0 })
     loaded = true
     const ready = await readyz(gateway)
     expect(ready.status).toBe(200)
-    expect(ready.body.checks['rules']).toEqual({ ready: true, files: 4 })
+    expect(ready.body.checks['loader']).toEqual({ ready: true, files: 4 })
     expect((await fetch(`http://127.0.0.1:${gateway.http.address.port}/healthz`)).status).toBe(200)
 
     const emptyCatalog = mkdtempSync(join(tmpdir(), 'tidegate-empty-catalog-'))

@@ -1,7 +1,5 @@
 import { writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import type { RegistryView } from '../../src/devices/registry.js'
-import type { HygieneCounters } from '../../src/ingest/hygiene/counters.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
@@ -55,7 +53,7 @@ describe('device registry through the real broker', () => {
       topic: 'devices/intruder/telemetry',
     })
     expect(letter.errors[0]).toContain('not in the registry')
-    const registry = gateway.context.services.get('registry') as RegistryView
+    const registry = gateway.context.devices.registry
     expect(registry.unregistered()).toEqual([
       expect.objectContaining({ id: 'intruder', type: 'test-sensor', messages: 2, accepted: false }),
     ])
@@ -87,8 +85,7 @@ describe('device registry through the real broker', () => {
     await dead.next(2)
     const { rows } = await queryUntil(influx, 'SELECT temperature FROM climate', (r) => r.length === 4)
     expect(rows.map((r) => r[1])).toEqual([1, 2, 3, 4])
-    const hygiene = gateway.context.services.get('hygiene') as { counters: HygieneCounters }
-    expect(hygiene.counters.duplicates).toBe(2)
+    expect(gateway.context.hygiene.duplicates).toBe(2)
     expect(gateway.deadLetters.counts.get('duplicate')).toBe(2)
   })
 
@@ -125,7 +122,7 @@ describe('registry reload', () => {
       if (e.stream === 'telemetry') tags.push(e.tags)
     })
     cleanup.push(() => sub.unsubscribe())
-    const registry = gateway.context.services.get('registry') as RegistryView
+    const registry = gateway.context.devices.registry
     const file = `${catalog.dir}/registry.yaml`
     writeFileSync(file, 'version: 1\ndevices:\n  - { id: s1, type: test-sensor, tags: { room: r7 } }\n')
     await until(() => registry.get('s1')?.tags['room'] === 'r7')

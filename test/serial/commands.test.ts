@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { SerialService } from '../../src/ingest/serial/extension.js'
+import { SERIAL } from '../../src/ingest/serial/extension.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
@@ -85,7 +85,7 @@ describe('serial actuation', () => {
     expect(JSON.parse(acks.messages[0]!.payload.toString())).toEqual({ id: 'c-1', status: 'sent' })
     // An MQTT device's command is not ours: nothing is written, nothing acked for it.
     await client.publishAsync('devices/mqtt-dev/commands/set', '{"id":"c-2"}', { qos: 1 })
-    const stats = (gateway.context.services.get('serial') as SerialService).stats()[0]
+    const stats = gateway.context.services.get(SERIAL)!.stats()[0]
     expect(stats).toMatchObject({ commandsWritten: 1, commandsFailed: 0 })
   })
 
@@ -101,7 +101,7 @@ describe('serial actuation', () => {
     const client = await connectClient(mqttUrl)
     cleanup.push(() => client.endAsync())
     const acks = await collect(client, 'devices/+/acks')
-    const stats = () => (gateway.context.services.get('serial') as SerialService).stats()[0]!
+    const stats = () => gateway.context.services.get(SERIAL)!.stats()[0]!
     await device.write('id=fan-7 on=false rpm=0\n')
     await until(() => stats().events === 1, 'the fan frame is ingested')
 
@@ -179,7 +179,7 @@ actions:
     const acks = await collect(client, 'devices/fan-1/acks')
     // The fan reports once, so the registry has seen it and knows it is online.
     await fan.write('on=false rpm=0\n')
-    const fanStats = () => (gateway.context.services.get('serial') as SerialService).stats()[1]!
+    const fanStats = () => gateway.context.services.get(SERIAL)!.stats()[1]!
     // Ports are read independently: wait until the fan's report is in before the sensor overheats.
     await until(() => fanStats().events === 1, 'the fan has reported')
     await sensor.write('temperature=24.5\n')

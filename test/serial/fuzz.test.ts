@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { SerialService } from '../../src/ingest/serial/extension.js'
+import { SERIAL } from '../../src/ingest/serial/extension.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
@@ -86,7 +86,7 @@ describe('serial fuzz', () => {
     expect(rows[0]?.[1], `seed ${seed}`).toBe(sent)
     expect(sent).toBeGreaterThan(5)
     // the port is still open and counted what it threw away
-    const stats = (gateway.context.services.get('serial') as SerialService).stats()[0]
+    const stats = gateway.context.services.get(SERIAL)!.stats()[0]
     expect(stats?.bytes ?? 0).toBeGreaterThan(0)
     expect(gateway.deadLetters.total()).toBeGreaterThan(0)
     // and a good frame after the storm still goes through

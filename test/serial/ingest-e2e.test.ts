@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { lengthPrefixEncode, slipEncode } from '../../simulator/serial/frames.js'
 import { nmeaSentence } from '../../src/ingest/serial/codecs/nmea.js'
+import { SERIAL } from '../../src/ingest/serial/extension.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { PtyLab, rowObjects } from './helpers.js'
@@ -94,11 +95,7 @@ describe('serial ingestion end to end (socat ptys → gateway → InfluxDB)', ()
       ])
     }
     expect(byDevice.get('csv-line')?.[0]?.zone).toBe('north')
-    const stats = (
-      gateway.context.services.get('serial') as {
-        stats(): { port: string; frames: number; events: number; bytes: number; lastFrameAt: number | null }[]
-      }
-    ).stats()
+    const stats = gateway.context.services.get(SERIAL)!.stats()
     const json = stats.find((s) => s.port === lab.path('json-line'))
     expect(json).toMatchObject({ frames: 2, events: 2 })
     expect(json?.bytes).toBeGreaterThan(40)

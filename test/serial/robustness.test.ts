@@ -3,7 +3,7 @@ import { startPtyPair } from '../../simulator/serial/pty-pair.js'
 import { SerialDeviceEnd } from '../../simulator/serial/serial-device.js'
 import type { DeadLetter } from '../../src/core/dead-letter.js'
 import { nmeaSentence } from '../../src/ingest/serial/codecs/nmea.js'
-import type { SerialService } from '../../src/ingest/serial/extension.js'
+import { SERIAL } from '../../src/ingest/serial/extension.js'
 import type { SerialPortStats } from '../../src/ingest/serial/port-stats.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
@@ -17,7 +17,7 @@ function serialStats(
   gateway: Awaited<ReturnType<typeof startTestGateway>>['gateway'],
   port: string,
 ): SerialPortStats {
-  const all = (gateway.context.services.get('serial') as SerialService).stats()
+  const all = gateway.context.services.get(SERIAL)!.stats()
   const found = all.find((s) => s.port === port)
   if (!found) throw new Error(`no stats for ${port}`)
   return found

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { playSerialDevice } from '../../simulator/serial/serial-device.js'
 import { startWiredSensor } from '../../simulator/serial/wired-sensor.js'
 import { loadConfig } from '../../src/config/load.js'
-import type { SerialService } from '../../src/ingest/serial/extension.js'
+import { SERIAL } from '../../src/ingest/serial/extension.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
@@ -66,7 +66,7 @@ describe('serial device simulator', () => {
     })
     await until(() => commands.length === 1, 'the simulated sensor receives the command')
     expect(commands).toEqual(['CAL -0.5'])
-    expect((gateway.context.services.get('serial') as SerialService).stats()[0]?.errors).toEqual({})
+    expect(gateway.context.services.get(SERIAL)!.stats()[0]?.errors).toEqual({})
   })
   it('the demo wired sensor hands a gateway child process its serial entry as TIDEGATE_SERIAL', async () => {
     const lab = new PtyLab()

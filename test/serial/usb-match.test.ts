@@ -7,7 +7,7 @@ import { SerialDeviceEnd } from '../../simulator/serial/serial-device.js'
 import { configFromObject } from '../../src/config/load.js'
 import { extensionFactories } from '../../src/extensions.js'
 import { Gateway } from '../../src/gateway.js'
-import { type SerialService, serialExtension } from '../../src/ingest/serial/extension.js'
+import { SERIAL, serialExtension } from '../../src/ingest/serial/extension.js'
 import type { PortInfo } from '../../src/ingest/serial/port-locator.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { useCleanup } from '../helpers/cleanup.js'
@@ -67,7 +67,7 @@ describe('a port found by USB identity', () => {
     })
     await gateway.start()
     cleanup.push(() => gateway.stop())
-    const stats = () => (gateway.context.services.get('serial') as SerialService).stats()[0]!
+    const stats = () => gateway.context.services.get(SERIAL)!.stats()[0]!
     expect(stats()).toMatchObject({ port: 'ftdi', path: first.gatewayPath, open: true })
     await end.write('temperature=1\n')
     await until(() => stats().events === 1, 'frame on the first path')

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import type { HygieneCounters } from '../../src/ingest/hygiene/counters.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
@@ -16,8 +15,7 @@ async function setup(overrides: Record<string, unknown> = {}) {
   const dead = await collect(watcher, 'tidegate/deadletter/#')
   const sim = await startQuietSimulator(gw.mqttUrl)
   cleanup.push(() => sim.stop())
-  const hygiene = () =>
-    (gw.gateway.context.services.get('hygiene') as { counters: HygieneCounters } | undefined)?.counters
+  const hygiene = () => gw.gateway.context.hygiene
   return { ...gw, dead, sim, hygiene }
 }
 
@@ -145,9 +143,6 @@ describe('simulated faults and how the gateway answers them', () => {
     sim.publishNow('t-climate-2')
     const { rows } = await queryUntil(influx, 'SELECT temperature FROM climate', (r) => r.length === 2)
     expect(rows).toHaveLength(2)
-    const availability = gateway.context.services.get('availability') as {
-      state(device: string): { status: string } | undefined
-    }
-    expect(availability.state?.('t-climate-1')?.status ?? 'online').toBe('online')
+    expect(gateway.context.devices.availability.get('t-climate-1')?.status).toBe('online')
   })
 })

@@ -1,5 +1,5 @@
-import { toMs } from '../../core/duration.js'
 import type { GatewayConfig } from '../../config/schema.js'
+import { toMs } from '../../core/duration.js'
 import type { Catalog } from '../../devices/catalog.js'
 import type { DeadLetterSink, EventGate } from '../pipeline.js'
 import type { HygieneCounters } from './counters.js'

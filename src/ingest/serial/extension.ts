@@ -1,19 +1,19 @@
 import type { Event } from '../../core/event.js'
 import type { Extension, GatewayContext } from '../../extension.js'
-import type { Sample } from '../../observability/metrics-source.js'
+import { ServiceKey } from '../../services.js'
 import { checkSerialPorts, portLabel } from './check.js'
 import { SerialCommandRouter } from './command-router.js'
+import { serialConfigChecker } from './config-checker.js'
 import { serialSamples } from './metrics.js'
 import type { ListPorts } from './port-locator.js'
 import type { SerialPortStats } from './port-stats.js'
 import { SerialSource } from './serial-source.js'
 
-/** What `ctx.services.get('serial')` offers the metrics and readiness features. */
+/** What the serial feature offers others (status page, tests) under `ctx.services.get(SERIAL)`. */
 export interface SerialService {
   stats(): SerialPortStats[]
-  /** Read by the metrics feature on each scrape (MetricsSource). */
-  metricSamples(): Sample[]
 }
+export const SERIAL = new ServiceKey<SerialService>('serial')
 
 export interface SerialExtension extends Extension {
   stats(): SerialPortStats[]
@@ -62,10 +62,7 @@ export function serialExtension(
           log.error({ port: portLabel(config), err: (err as Error).message }, `serial[${i}] left out`)
         }
       })
-      ctx.services.set('serial', {
-        stats: () => extension.stats(),
-        metricSamples: () => serialSamples(extension.stats()),
-      } satisfies SerialService)
+      ctx.services.set(SERIAL, { stats: () => extension.stats() })
       await router.start()
       // Ports open side by side: one slow or missing port does not hold up the others.
       await Promise.all(sources.map((s) => s.start()))
@@ -75,6 +72,10 @@ export function serialExtension(
       await Promise.all(sources.map((s) => s.stop()))
     },
     stats: () => sources.map((s) => ({ ...s.stats, errors: { ...s.stats.errors } })),
+    metricSamples: () => serialSamples(extension.stats()),
   }
   return extension
 }
+
+/** `tidegate check`: the `serial:` entries. */
+serialExtension.check = serialConfigChecker

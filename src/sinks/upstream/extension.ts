@@ -4,7 +4,9 @@ import { toMs } from '../../core/duration.js'
 import { toBytes } from '../../core/size.js'
 import type { Extension, GatewayContext } from '../../extension.js'
 import { RateLimitedLog } from '../../observability/logger.js'
+import { ServiceKey } from '../../services.js'
 import { createOutbox } from '../outbox/create-outbox.js'
+import { upstreamConfigChecker } from './config-check.js'
 import type { UpstreamConfig } from './config-schema.js'
 import { UpstreamConnection } from './connection.js'
 import { forwardFilters, receiveSubscriptions } from './filters.js'
@@ -12,10 +14,12 @@ import { Forwarder } from './forward.js'
 import { remoteTopic } from './message-item.js'
 import { UpstreamOutput } from './output.js'
 import { UpstreamReceiver } from './receive.js'
-import { upstreamView } from './view.js'
+import { type UpstreamService, upstreamView } from './view.js'
 
 /** Messages in flight upstream at once (one batch): PUBACKs awaited before the next window goes. */
 export const UPSTREAM_WINDOW = 256
+/** The upstream bridge's view (stats, metrics, readiness) for the status page and tests. */
+export const UPSTREAM = new ServiceKey<UpstreamService>('upstream')
 
 /**
  * Store-and-forward to a central MQTT broker (docs/upstream.md): forward filters → the upstream outbox
@@ -38,8 +42,11 @@ export function upstreamExtension(ctx: GatewayContext): Extension | null {
     commands: () => ctx.commands,
     log: new RateLimitedLog(logger, ctx.config.log.repeatedPerMinute),
   })
+  let view: UpstreamService | null = null
   return {
     name: 'upstream',
+    metricSamples: () => view?.metricSamples() ?? [],
+    readiness: () => view?.readiness() ?? { ready: true },
     async start() {
       connection = new UpstreamConnection(
         connectionOptions(c, prefix, (p) => ctx.path(p)),
@@ -67,7 +74,8 @@ export function upstreamExtension(ctx: GatewayContext): Extension | null {
       })
       stopOutbox = () => outbox.close(5000)
       const fwd = new Forwarder(filters, outbox, connection, prefix)
-      ctx.services.set('upstream', upstreamView(outbox, connection, fwd, receiver))
+      view = upstreamView(outbox, connection, fwd, receiver)
+      ctx.services.set(UPSTREAM, view)
       await outbox.start()
       for (const f of filters) unsubscribes.push(await ctx.broker.subscribe(f.filter, fwd.deliver))
     },
@@ -97,3 +105,6 @@ function connectionOptions(c: UpstreamConfig, prefix: string, path: (p: string) 
     subscriptions: receiveSubscriptions(c.receive).map((f) => remoteTopic(prefix, f)),
   }
 }
+
+/** `tidegate check`: upstream filters, loops, reserved topics, files. */
+upstreamExtension.check = upstreamConfigChecker

@@ -100,3 +100,5 @@ export function upstreamView(
     },
   }
 }
+
+export type UpstreamService = ReturnType<typeof upstreamView>

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import type { PointSinkStats } from '../../../src/sinks/sink.js'
+import { UPSTREAM } from '../../../src/sinks/upstream/extension.js'
 import { useCleanup } from '../../helpers/cleanup.js'
 import { startTestGateway } from '../../helpers/gateway.js'
 import { startMosquitto } from '../../helpers/mosquitto.js'
@@ -10,12 +10,8 @@ import { centralWithCollector } from './arrivals.js'
 
 const cleanup = useCleanup()
 
-interface UpstreamService {
-  stats(): PointSinkStats
-  readiness(): { detail: { connected: boolean; lastError: string | null } }
-}
 const upstreamOf = (gw: Awaited<ReturnType<typeof startTestGateway>>) =>
-  gw.gateway.context.services.get('upstream') as UpstreamService
+  gw.gateway.context.services.get(UPSTREAM)!
 
 describe('upstream buffer bound and TLS', () => {
   it('when the buffer is full the oldest go first, counted; the newest arrive after the outage', async () => {

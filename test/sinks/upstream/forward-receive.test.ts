@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { CommandOutcome } from '../../../src/commands/command-outcome.js'
+import { UPSTREAM } from '../../../src/sinks/upstream/extension.js'
 import { useCleanup } from '../../helpers/cleanup.js'
 import { startTestGateway } from '../../helpers/gateway.js'
 import { startMosquitto } from '../../helpers/mosquitto.js'
@@ -49,9 +50,7 @@ describe('upstream: forward and receive through a real mosquitto', () => {
       ]),
     )
     expect(got).toHaveLength(3)
-    const view = gw.gateway.context.services.get('upstream') as {
-      readiness(): { detail: Record<string, unknown> }
-    }
+    const view = gw.gateway.context.services.get(UPSTREAM)!
     await expect.poll(() => view.readiness().detail['delivered']).toBe(2)
     expect(view.readiness().detail).toMatchObject({ connected: true, pending: 0 })
     // Retained upstream too: a late subscriber sees the last state, and the presence.
@@ -105,9 +104,7 @@ describe('upstream: forward and receive through a real mosquitto', () => {
     })
     await device.subscribeAsync('devices/sw1/commands/#', { qos: 1 })
     await device.publishAsync('devices/sw1/availability', 'online', { qos: 1, retain: true })
-    const view = gw.gateway.context.services.get('upstream') as {
-      readiness(): { detail: Record<string, unknown> }
-    }
+    const view = gw.gateway.context.services.get(UPSTREAM)!
     await expect.poll(() => view.readiness().detail['connected']).toBe(true)
     // Invalid params are refused by the dispatcher (validation), a valid command is delivered and acked.
     await observer.publishAsync('sites/g2/devices/sw1/commands/set', '{"on":"yes"}', { qos: 1 })
@@ -128,9 +125,7 @@ describe('upstream: forward and receive through a real mosquitto', () => {
     await observer.publishAsync('sites/g2/alerts/fake/x', 'no', { qos: 1 })
     await observer.publishAsync('sites/g2/tidegate/commands/sw1/set', '{"on":false}', { qos: 1 })
     await observer.publishAsync('sites/g2/plant/p9/setpoint', '21', { qos: 1 })
-    const svc = gw.gateway.context.services.get('upstream') as {
-      metricSamples(): { name: string; labels?: Record<string, string>; value: number }[]
-    }
+    const svc = gw.gateway.context.services.get(UPSTREAM)!
     const refused = () =>
       svc
         .metricSamples()

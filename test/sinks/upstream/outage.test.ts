@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { UPSTREAM } from '../../../src/sinks/upstream/extension.js'
 import { useCleanup } from '../../helpers/cleanup.js'
 import { startTestGateway } from '../../helpers/gateway.js'
 import { connectClient } from '../../helpers/mqtt.js'
@@ -25,9 +26,7 @@ describe('upstream outage under load', () => {
     await broker.start()
     await sleep(1000)
     await load.stop()
-    const view = gw.gateway.context.services.get('upstream') as {
-      readiness(): { detail: { pending: number; dropped: Record<string, number> } }
-    }
+    const view = gw.gateway.context.services.get(UPSTREAM)!
     const complete = () => devices.every((d) => new Set(got.get(d)).size >= (load.acked.get(d)?.length ?? 0))
     await expect.poll(complete, { timeout: 30_000, interval: 200 }).toBe(true)
     for (const d of devices) {
