@@ -31,7 +31,14 @@ function configFile(name: string, influx: Record<string, unknown>): string {
 async function status(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = ''
   let stderr = ''
-  const io: CommandOutput = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t) }
+  const io: CommandOutput = {
+    stdout: (t) => {
+      stdout += t
+    },
+    stderr: (t) => {
+      stderr += t
+    },
+  }
   const code = await runInfluxCommand(['status', ...args], io)
   return { code, stdout, stderr }
 }
