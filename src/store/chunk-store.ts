@@ -32,7 +32,7 @@ export interface StoreTotals {
 }
 
 /**
- * Where outbox chunks live. Two implementations share one contract (test/outbox/chunk-store.contract.ts):
+ * Where outbox chunks live. Two implementations share one contract (test/sinks/outbox/chunk-store.contract.test.ts):
  * LMDB on disk (durable) and a Map in memory (the non-durable baseline).
  */
 export interface ChunkStore {

@@ -3,7 +3,7 @@ import { runCommand } from '../../src/cli/command.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { startTestGateway } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
-import { fixtureCatalog } from '../registry/fixture-catalog.js'
+import { fixtureCatalog } from '../devices/fixture-catalog.js'
 
 const cleanup = useCleanup()
 

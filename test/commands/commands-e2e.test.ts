@@ -4,7 +4,7 @@ import type { Event } from '../../src/core/event.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
-import { fixtureCatalog } from '../registry/fixture-catalog.js'
+import { fixtureCatalog } from '../devices/fixture-catalog.js'
 
 const cleanup = useCleanup()
 

@@ -5,7 +5,7 @@ import { useCleanup } from '../../helpers/cleanup.js'
 import { startTestGateway } from '../../helpers/gateway.js'
 import { startMosquitto } from '../../helpers/mosquitto.js'
 import { collect, connectClient } from '../../helpers/mqtt.js'
-import { fixtureCatalog } from '../../registry/fixture-catalog.js'
+import { fixtureCatalog } from '../../devices/fixture-catalog.js'
 
 const cleanup = useCleanup()
 

@@ -5,8 +5,8 @@ import { useCleanup } from '../../helpers/cleanup.js'
 import { freePort } from '../../helpers/free-port.js'
 import { uniqueDatabase } from '../../helpers/gateway.js'
 import { connectWhenUp, kill9, spawnGatewayProcess } from '../../helpers/gateway-process.js'
-import { steadyLoad } from '../../outbox/helpers/load.js'
-import { removeTempDirs, sleep, tempDir } from '../../outbox/helpers/make-outbox.js'
+import { steadyLoad } from '../outbox/helpers/load.js'
+import { removeTempDirs, sleep, tempDir } from '../outbox/helpers/make-outbox.js'
 import { centralWithCollector, firstArrivalsInOrder } from './arrivals.js'
 
 afterAll(removeTempDirs)

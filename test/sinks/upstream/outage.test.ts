@@ -3,8 +3,8 @@ import { UPSTREAM } from '../../../src/sinks/upstream/extension.js'
 import { useCleanup } from '../../helpers/cleanup.js'
 import { startTestGateway } from '../../helpers/gateway.js'
 import { connectClient } from '../../helpers/mqtt.js'
-import { steadyLoad } from '../../outbox/helpers/load.js'
-import { sleep } from '../../outbox/helpers/make-outbox.js'
+import { steadyLoad } from '../outbox/helpers/load.js'
+import { sleep } from '../outbox/helpers/make-outbox.js'
 import { centralWithCollector, firstArrivalsInOrder } from './arrivals.js'
 
 const cleanup = useCleanup()

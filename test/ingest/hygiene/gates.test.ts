@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import type { DeadLetter } from '../../src/core/dead-letter.js'
-import type { Event } from '../../src/core/event.js'
-import { DeadLetters } from '../../src/ingest/dead-letters.js'
-import { newHygieneCounters } from '../../src/ingest/hygiene/counters.js'
-import { createDedupeGate } from '../../src/ingest/hygiene/dedupe-gate.js'
-import { createOrderGate } from '../../src/ingest/hygiene/order-gate.js'
-import { createSkewGate } from '../../src/ingest/hygiene/skew-gate.js'
-import { createLogger, RateLimitedLog } from '../../src/observability/logger.js'
+import type { DeadLetter } from '../../../src/core/dead-letter.js'
+import type { Event } from '../../../src/core/event.js'
+import { DeadLetters } from '../../../src/ingest/dead-letters.js'
+import { newHygieneCounters } from '../../../src/ingest/hygiene/counters.js'
+import { createDedupeGate } from '../../../src/ingest/hygiene/dedupe-gate.js'
+import { createOrderGate } from '../../../src/ingest/hygiene/order-gate.js'
+import { createSkewGate } from '../../../src/ingest/hygiene/skew-gate.js'
+import { createLogger, RateLimitedLog } from '../../../src/observability/logger.js'
 
 const T0 = 1_700_000_000_000
 

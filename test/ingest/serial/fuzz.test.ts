@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { SERIAL } from '../../src/ingest/serial/extension.js'
-import { useCleanup } from '../helpers/cleanup.js'
-import { queryUntil, startTestGateway } from '../helpers/gateway.js'
-import { connectClient } from '../helpers/mqtt.js'
+import { SERIAL } from '../../../src/ingest/serial/extension.js'
+import { useCleanup } from '../../helpers/cleanup.js'
+import { queryUntil, startTestGateway } from '../../helpers/gateway.js'
+import { connectClient } from '../../helpers/mqtt.js'
 import { PtyLab } from './helpers.js'
 
 const cleanup = useCleanup()

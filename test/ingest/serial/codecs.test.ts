@@ -1,8 +1,8 @@
 import { Value } from '@sinclair/typebox/value'
 import { describe, expect, it } from 'vitest'
-import { createCodec, type DecodeResult } from '../../src/ingest/serial/codecs/index.js'
-import { nmeaSentence } from '../../src/ingest/serial/codecs/nmea.js'
-import { SerialCodecSchema } from '../../src/ingest/serial/config-schema.js'
+import { createCodec, type DecodeResult } from '../../../src/ingest/serial/codecs/index.js'
+import { nmeaSentence } from '../../../src/ingest/serial/codecs/nmea.js'
+import { SerialCodecSchema } from '../../../src/ingest/serial/config-schema.js'
 
 const CLIMATE_SCHEMA = {
   type: 'object',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { GroupCommit } from '../../src/sinks/outbox/group-commit.js'
-import type { ChunkMeta, NewChunk } from '../../src/store/chunk-store.js'
-import { ManualClock } from '../helpers/manual-clock.js'
+import { GroupCommit } from '../../../src/sinks/outbox/group-commit.js'
+import type { ChunkMeta, NewChunk } from '../../../src/store/chunk-store.js'
+import { ManualClock } from '../../helpers/manual-clock.js'
 
 /** A store whose commits finish when the test says so (the disk's fsync, by hand). */
 function handStore() {

@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { configFromObject, loadConfig } from '../../src/config/load.js'
-import { checkSerialPorts } from '../../src/ingest/serial/check.js'
-import { serialConfigChecker } from '../../src/ingest/serial/config-checker.js'
-import type { SerialPortConfig } from '../../src/ingest/serial/config-schema.js'
-import { locatePort, type PortInfo } from '../../src/ingest/serial/port-locator.js'
+import { configFromObject, loadConfig } from '../../../src/config/load.js'
+import { checkSerialPorts } from '../../../src/ingest/serial/check.js'
+import { serialConfigChecker } from '../../../src/ingest/serial/config-checker.js'
+import type { SerialPortConfig } from '../../../src/ingest/serial/config-schema.js'
+import { locatePort, type PortInfo } from '../../../src/ingest/serial/port-locator.js'
 
 let dirs: string[] = []
 afterEach(() => {

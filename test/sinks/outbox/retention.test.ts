@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, inject, it } from 'vitest'
-import { LmdbChunkStore } from '../../src/store/lmdb-chunk-store.js'
-import { useCleanup } from '../helpers/cleanup.js'
-import { freePort } from '../helpers/free-port.js'
-import { uniqueDatabase } from '../helpers/gateway.js'
+import { LmdbChunkStore } from '../../../src/store/lmdb-chunk-store.js'
+import { useCleanup } from '../../helpers/cleanup.js'
+import { freePort } from '../../helpers/free-port.js'
+import { uniqueDatabase } from '../../helpers/gateway.js'
 import { makeOutbox, removeTempDirs, tempDir, waitFor } from './helpers/make-outbox.js'
 
 afterAll(removeTempDirs)

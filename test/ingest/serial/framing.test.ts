@@ -1,8 +1,8 @@
 import { Value } from '@sinclair/typebox/value'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { lengthPrefixEncode, slipEncode } from '../../simulator/serial/frames.js'
-import { SerialFramingSchema } from '../../src/ingest/serial/config-schema.js'
-import { createFramer, type FramingErrorKind } from '../../src/ingest/serial/framing.js'
+import { lengthPrefixEncode, slipEncode } from '../../../simulator/serial/frames.js'
+import { SerialFramingSchema } from '../../../src/ingest/serial/config-schema.js'
+import { createFramer, type FramingErrorKind } from '../../../src/ingest/serial/framing.js'
 
 /** A framing config with the schema's defaults filled in, as the gateway sees it. */
 function framing(partial: Record<string, unknown>) {

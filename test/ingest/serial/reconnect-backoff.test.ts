@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { configFromObject } from '../../src/config/load.js'
-import type { SerialPortConfig } from '../../src/ingest/serial/config-schema.js'
-import { SerialConnection } from '../../src/ingest/serial/port-connection.js'
-import { emptyStats } from '../../src/ingest/serial/port-stats.js'
-import { createLogger } from '../../src/observability/logger.js'
+import { configFromObject } from '../../../src/config/load.js'
+import type { SerialPortConfig } from '../../../src/ingest/serial/config-schema.js'
+import { SerialConnection } from '../../../src/ingest/serial/port-connection.js'
+import { emptyStats } from '../../../src/ingest/serial/port-stats.js'
+import { createLogger } from '../../../src/observability/logger.js'
 
 afterEach(() => {
   vi.useRealTimers()

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import type { ChunkStore } from '../../src/store/chunk-store.js'
-import { LmdbChunkStore } from '../../src/store/lmdb-chunk-store.js'
-import { MemoryChunkStore } from '../../src/store/memory-chunk-store.js'
+import type { ChunkStore } from '../../../src/store/chunk-store.js'
+import { LmdbChunkStore } from '../../../src/store/lmdb-chunk-store.js'
+import { MemoryChunkStore } from '../../../src/store/memory-chunk-store.js'
 import { removeTempDirs, tempDir } from './helpers/make-outbox.js'
 
 afterAll(removeTempDirs)

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import type { Broker } from '../../src/broker/broker.js'
-import { encodeCommand, type SerialCommand } from '../../src/ingest/serial/command-encoding.js'
-import { parseCommand, SerialCommandRouter } from '../../src/ingest/serial/command-router.js'
-import type { SerialSource } from '../../src/ingest/serial/serial-source.js'
-import { createLogger } from '../../src/observability/logger.js'
+import type { Broker } from '../../../src/broker/broker.js'
+import { encodeCommand, type SerialCommand } from '../../../src/ingest/serial/command-encoding.js'
+import { parseCommand, SerialCommandRouter } from '../../../src/ingest/serial/command-router.js'
+import type { SerialSource } from '../../../src/ingest/serial/serial-source.js'
+import { createLogger } from '../../../src/observability/logger.js'
 
 // Binding never touches the broker or the ports: stand-ins (named so) are enough here.
 const noBroker = {} as Broker

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { mqttConfigChecker } from '../../src/broker/config-check.js'
 import { loadConfig } from '../../src/config/load.js'
 import { formatFileError } from '../../src/core/file-errors.js'
-import { startBroker } from '../broker/raw-client.js'
+import { startBroker } from './raw-client.js'
 
 let dir = ''
 afterEach(() => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { useCleanup } from '../helpers/cleanup.js'
-import { queryUntil, startTestGateway } from '../helpers/gateway.js'
-import { type InfluxdHandle, startInfluxd } from '../helpers/influxd.js'
-import { connectClient } from '../helpers/mqtt.js'
+import { useCleanup } from '../../helpers/cleanup.js'
+import { queryUntil, startTestGateway } from '../../helpers/gateway.js'
+import { type InfluxdHandle, startInfluxd } from '../../helpers/influxd.js'
+import { connectClient } from '../../helpers/mqtt.js'
 import { steadyLoad } from './helpers/load.js'
 import { waitFor } from './helpers/make-outbox.js'
 

@@ -1,10 +1,10 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { SERIAL } from '../../src/ingest/serial/extension.js'
-import { useCleanup } from '../helpers/cleanup.js'
-import { startTestGateway } from '../helpers/gateway.js'
-import { collect, connectClient } from '../helpers/mqtt.js'
+import { SERIAL } from '../../../src/ingest/serial/extension.js'
+import { useCleanup } from '../../helpers/cleanup.js'
+import { startTestGateway } from '../../helpers/gateway.js'
+import { collect, connectClient } from '../../helpers/mqtt.js'
 import { PtyLab, until } from './helpers.js'
 
 const cleanup = useCleanup()

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type PtyPair, startPtyPair } from '../../simulator/serial/pty-pair.js'
-import { SerialDeviceEnd } from '../../simulator/serial/serial-device.js'
+import { type PtyPair, startPtyPair } from '../../../simulator/serial/pty-pair.js'
+import { SerialDeviceEnd } from '../../../simulator/serial/serial-device.js'
 
 /** A temp folder for pty links, the socat pairs in it, and the device ends opened on them; one per test. */
 export class PtyLab {

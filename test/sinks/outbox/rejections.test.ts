@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, inject, it } from 'vitest'
-import { useCleanup } from '../helpers/cleanup.js'
-import { uniqueDatabase } from '../helpers/gateway.js'
+import { useCleanup } from '../../helpers/cleanup.js'
+import { uniqueDatabase } from '../../helpers/gateway.js'
 import { startInfluxStub } from './helpers/influx-stub.js'
 import { makeOutbox, removeTempDirs, tempDir } from './helpers/make-outbox.js'
 

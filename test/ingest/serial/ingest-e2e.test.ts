@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { lengthPrefixEncode, slipEncode } from '../../simulator/serial/frames.js'
-import { nmeaSentence } from '../../src/ingest/serial/codecs/nmea.js'
-import { SERIAL } from '../../src/ingest/serial/extension.js'
-import { useCleanup } from '../helpers/cleanup.js'
-import { queryUntil, startTestGateway } from '../helpers/gateway.js'
+import { lengthPrefixEncode, slipEncode } from '../../../simulator/serial/frames.js'
+import { nmeaSentence } from '../../../src/ingest/serial/codecs/nmea.js'
+import { SERIAL } from '../../../src/ingest/serial/extension.js'
+import { useCleanup } from '../../helpers/cleanup.js'
+import { queryUntil, startTestGateway } from '../../helpers/gateway.js'
 import { PtyLab, rowObjects } from './helpers.js'
 
 const cleanup = useCleanup()

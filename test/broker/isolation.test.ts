@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { bytes, RawClient, rawPublish } from '../broker/raw-client.js'
+import { bytes, RawClient, rawPublish } from './raw-client.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
