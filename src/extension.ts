@@ -72,7 +72,7 @@ export type ConfigCheck = (
   config: Readonly<GatewayConfig>,
   baseDir: string,
   configFile: string,
-) => FileError[]
+) => FileError[] | Promise<FileError[]>
 
 /**
  * Builds a feature from the context; null when the config switches it off. `check`, when present, is what

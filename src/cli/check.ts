@@ -34,7 +34,7 @@ export async function runCheck(argv: string[]): Promise<number> {
     }
     throw err
   }
-  const errors = configChecks().flatMap((check) => check(config, process.cwd(), file))
+  const errors = (await Promise.all(configChecks().map((check) => check(config, process.cwd(), file)))).flat()
   for (const e of errors) process.stderr.write(`${formatFileError(e)}\n`)
   if (errors.length) {
     process.stderr.write(`${errors.length} error(s)\n`)

@@ -77,8 +77,8 @@ export async function runReplayCommand(argv: string[]): Promise<number> {
   const { config } = loadConfig(configPathFrom(values))
   const catalogDir = resolve(values.catalog ?? config.catalog)
   const { catalog, errors: catalogErrors } = loadCatalog(catalogDir)
-  const rulesA = loadRulesDir(resolve(values.rules ?? config.rules))
-  const rulesB = values.diff ? loadRulesDir(resolve(values.diff)) : null
+  const rulesA = await loadRulesDir(resolve(values.rules ?? config.rules))
+  const rulesB = values.diff ? await loadRulesDir(resolve(values.diff)) : null
   const fileErrors = [...catalogErrors, ...rulesA.errors, ...(rulesB?.errors ?? [])]
   if (fileErrors.length) {
     for (const e of fileErrors) process.stderr.write(`${formatFileError(e)}\n`)

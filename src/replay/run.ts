@@ -1,14 +1,14 @@
 import type { Normalizer } from '../ingest/normalize.js'
 import { type DeadLetterSink, type EventGate, IngestPipeline } from '../ingest/pipeline.js'
 import type { ReplayInput } from '../journal/recording.js'
-import { type CompiledRule, type RuleEffects, RuleEngine } from '../rules/index.js'
+import { type LoadedRule, type RuleEffects, RuleEngine } from '../rules/index.js'
 import { DEFAULT_TICK_MS as RULE_TICK_MS } from '../rules/operators/scheduler.js'
 import type { ReplayOutcome } from './outcome.js'
 
 const MAX_STEPPED_MS = 3_600_000
 
 export interface ReplayOptions {
-  rules: readonly CompiledRule[]
+  rules: readonly LoadedRule[]
   /** Needed for raw MQTT inputs (the same catalog and validation as live traffic). */
   normalizer: Normalizer
   /**

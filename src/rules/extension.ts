@@ -30,7 +30,7 @@ export function rulesExtension(ctx: GatewayContext): Extension {
   const watcher = new FolderWatcher(
     dir,
     RELOAD_DEBOUNCE_MS,
-    () => reload('change'),
+    () => void reload('change'),
     (err) => ctx.logger.warn({ err: err.message, dir }, 'rules folder watch failed'),
   )
   const subscriptions: Subscription[] = []
@@ -38,9 +38,26 @@ export function rulesExtension(ctx: GatewayContext): Extension {
   let lastErrors = 0
   let lastLoad: { at: number; errors: RuleFileStatus['errors'] } = { at: 0, errors: [] }
 
-  function reload(why: string): void {
-    const result = folder.load()
+  let reloading: Promise<void> = Promise.resolve()
+  /** Reloads run one after another (a code rule's import is asynchronous). */
+  function reload(why: string): Promise<void> {
+    reloading = reloading
+      .then(() => load(why))
+      .catch((err: unknown) => ctx.logger.error({ err: (err as Error).message, dir }, 'rules reload failed'))
+    return reloading
+  }
+
+  async function load(why: string): Promise<void> {
+    const result = await folder.load()
     const change = engine.setRules(result.rules)
+    for (const f of change.failed)
+      result.errors.push({
+        file: f.file,
+        line: 1,
+        col: 1,
+        path: '',
+        message: `building the pipeline threw: ${f.message}`,
+      })
     reloads++
     lastErrors = result.errors.length
     for (const e of result.errors)
@@ -86,7 +103,7 @@ export function rulesExtension(ctx: GatewayContext): Extension {
         ctx.logger.warn({ dir }, 'rules folder missing; no rules run')
         return
       }
-      reload('start')
+      await reload('start')
       subscriptions.push(ctx.events.subscribe((event) => engine.push(event)))
       subscriptions.push(interval(RULE_TICK_MS).subscribe(() => engine.advanceTo()))
       watcher.start()

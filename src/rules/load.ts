@@ -1,16 +1,26 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { FileError } from '../core/file-errors.js'
+import { isCodeRuleFile, loadCodeRule } from './code-rule.js'
 import { compileRuleText } from './compile.js'
-import type { CompiledRule } from './plan.js'
+import type { LoadedRule } from './plan.js'
 
 /** One rule file's outcome: its rule, or every error in it. */
-export type RuleFileResult = { file: string; rule: CompiledRule } | { file: string; errors: FileError[] }
+export type RuleFileResult = { file: string; rule: LoadedRule } | { file: string; errors: FileError[] }
 
+/** YAML rule files, and rules in code (`*.rule.mjs`, `*.rule.ts`). */
 export function isRuleFile(name: string): boolean {
-  return /\.ya?ml$/.test(name) && !name.startsWith('.')
+  return (/\.ya?ml$/.test(name) || isCodeRuleFile(name)) && !name.startsWith('.')
 }
 
+/** Loads a rule file of either form. */
+export async function loadAnyRuleFile(file: string): Promise<RuleFileResult> {
+  if (!isCodeRuleFile(file)) return loadRuleFile(file)
+  const out = await loadCodeRule(file)
+  return 'rule' in out ? { file, rule: out.rule } : { file, errors: out.errors }
+}
+
+/** Loads a YAML rule file. */
 export function loadRuleFile(file: string): RuleFileResult {
   let text: string
   try {
@@ -29,12 +39,12 @@ export interface RulesLoad {
   /** Per file, in name order. */
   files: RuleFileResult[]
   /** Good rules with unique ids (the first file wins a duplicate). */
-  rules: CompiledRule[]
+  rules: LoadedRule[]
   errors: FileError[]
 }
 
 /** Loads every rule file of a folder. A missing folder is an error; an empty one is not. */
-export function loadRulesDir(dir: string): RulesLoad {
+export async function loadRulesDir(dir: string): Promise<RulesLoad> {
   let names: string[]
   try {
     names = readdirSync(dir).filter(isRuleFile).sort()
@@ -42,7 +52,9 @@ export function loadRulesDir(dir: string): RulesLoad {
     const message = `cannot read rules folder: ${(err as Error).message}`
     return { files: [], rules: [], errors: [{ file: dir, line: 0, col: 0, path: '', message }] }
   }
-  return dedupe(names.map((n) => loadRuleFile(join(dir, n))))
+  const files: RuleFileResult[] = []
+  for (const n of names) files.push(await loadAnyRuleFile(join(dir, n)))
+  return dedupe(files)
 }
 
 /** Turns a second rule with an id already taken into an error of its file. */

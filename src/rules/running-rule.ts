@@ -1,8 +1,8 @@
 import { Observable, retry, Subject, type Subscriber, type Subscription, timer } from 'rxjs'
 import type { Event } from '../core/event.js'
 import { EffectRouter } from './effect-router.js'
-import type { AcknowledgeResult, Acknowledgement } from './operators/alert-state.js'
 import type { RuleEffects } from './effects.js'
+import type { Acknowledgement, AcknowledgeResult } from './operators/alert-state.js'
 import type { Effect } from './operators/effects.js'
 import { newMeter, sumGauges, withRuleContext } from './operators/operate.js'
 import type { SteppedScheduler } from './operators/scheduler.js'
@@ -64,16 +64,21 @@ export class RunningRule {
         if (i >= 0) this.inputs.splice(i, 1)
       }
     })
-    let effects$: Observable<Effect>
+    const context = {
+      scheduler,
+      tick: STEP_TICK_MS,
+      meter: this.meter,
+      acknowledgements: this.acknowledgements,
+    }
+    let built: Observable<Effect>
     try {
-      effects$ = withRuleContext(
-        { scheduler, tick: STEP_TICK_MS, meter: this.meter, acknowledgements: this.acknowledgements },
-        () => this.build(input$),
-      )
+      built = withRuleContext(context, () => this.build(input$))
     } catch (err) {
       this.router.stop()
       return err as Error
     }
+    // Operators a pipeline creates when subscribed (inside `defer`, on a resubscription) get the rule's clock too.
+    const effects$ = new Observable<Effect>((s) => withRuleContext(context, () => built.subscribe(s)))
     this.subscription = effects$
       .pipe(
         retry({

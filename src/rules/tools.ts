@@ -1,5 +1,5 @@
-import * as rx from 'rxjs'
 import type { SchedulerLike } from 'rxjs'
+import * as rx from 'rxjs'
 import * as ops from './operators/index.js'
 
 /**

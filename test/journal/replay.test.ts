@@ -84,7 +84,7 @@ describe('replay', () => {
     const inputs = journalInputs(readJournal(journalDir({ config, path: (p) => p })))
     // the journal holds every accepted event: the 12 readings, plus availability events of the registry feature
     expect(inputs.filter((i) => i.kind === 'event' && i.event.stream === 'telemetry')).toHaveLength(12)
-    const replayed = await runReplay(inputs, { rules: loadRulesDir(rules).rules, normalizer })
+    const replayed = await runReplay(inputs, { rules: (await loadRulesDir(rules)).rules, normalizer })
     const replayAlerts = replayed.outcomes
       .filter((o) => o.kind === 'alert')
       .map((o) => [o.rule, o.key, o.state])
@@ -99,7 +99,7 @@ describe('replay', () => {
   })
 
   it('is deterministic: the same input and rules give byte-identical output', async () => {
-    const rules = loadRulesDir(rulesDir({ 'hot.yaml': HOT(30) })).rules
+    const rules = (await loadRulesDir(rulesDir({ 'hot.yaml': HOT(30) }))).rules
     const a = await runReplay(recording(1_700_000_000_000), { rules, normalizer })
     const b = await runReplay(recording(1_700_000_000_000), { rules, normalizer })
     expect(toJsonLines(a.outcomes)).toBe(toJsonLines(b.outcomes))
@@ -107,7 +107,7 @@ describe('replay', () => {
   })
 
   it('recorded MQTT passes the same ingest gates as live traffic: a repeated seq is a duplicate', async () => {
-    const rules = loadRulesDir(rulesDir({ 'hot.yaml': HOT(30) })).rules
+    const rules = (await loadRulesDir(rulesDir({ 'hot.yaml': HOT(30) }))).rules
     const t0 = 1_700_000_000_000
     const reading = (i: number, seq: number): ReplayInput => ({
       kind: 'mqtt',
@@ -126,8 +126,8 @@ describe('replay', () => {
   })
 
   it('--diff on a changed threshold lists exactly the changed alerts', async () => {
-    const before = loadRulesDir(rulesDir({ 'hot.yaml': HOT(30) })).rules
-    const after = loadRulesDir(rulesDir({ 'hot.yaml': HOT(32) })).rules
+    const before = (await loadRulesDir(rulesDir({ 'hot.yaml': HOT(30) }))).rules
+    const after = (await loadRulesDir(rulesDir({ 'hot.yaml': HOT(32) }))).rules
     const input = recording(1_700_000_000_000)
     const a = await runReplay(input, { rules: before, normalizer })
     const b = await runReplay(input, { rules: after, normalizer })

@@ -19,31 +19,31 @@ function rulesDir(files: Record<string, string>): string {
   return dir
 }
 
-const check = (dir: string) =>
-  checkRuleFiles(configFromObject({ rules: dir, catalog: resolve('devices') }), process.cwd()).map(
+const check = async (dir: string) =>
+  (await checkRuleFiles(configFromObject({ rules: dir, catalog: resolve('devices') }), process.cwd())).map(
     formatFileError,
   )
 
 describe('tidegate check: rule files', () => {
-  it('the shipped rules pass', () => {
-    expect(check(resolve('rules'))).toEqual([])
+  it('the shipped rules pass', async () => {
+    expect(await check(resolve('rules'))).toEqual([])
   })
 
-  it('lists every error of every file, and types the catalog does not have', () => {
+  it('lists every error of every file, and types the catalog does not have', async () => {
     const dir = rulesDir({
       'a.yaml': 'version: 1\nid: a\nfrom: { type: climate-sensor }\nwhen: "data.t >"\nseverity: loud\n',
       'b.yaml': 'version: 1\nid: b\nfrom: { type: toaster }\nwhen: "data.t > 1.0"\n',
       'c.yaml':
         'version: 1\nid: c\nfrom: { type: climate-sensor }\nwindow: { kind: session }\naggregate: { n: count() }\n',
     })
-    expect(check(dir)).toEqual([
+    expect(await check(dir)).toEqual([
       `${join(dir, 'a.yaml')}:5:11 /severity: must be one of "info", "warning", "critical"`,
       `${join(dir, 'c.yaml')}:4:9 /window: a session window needs "gap"`,
       expect.stringMatching(/b\.yaml \/from\/type: device type "toaster" is not in the catalog/),
     ])
   })
 
-  it('a missing rules folder is no error (no rules)', () => {
-    expect(check('/nonexistent/rules-folder')).toEqual([])
+  it('a missing rules folder is no error (no rules)', async () => {
+    expect(await check('/nonexistent/rules-folder')).toEqual([])
   })
 })

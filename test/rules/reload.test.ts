@@ -38,8 +38,8 @@ function setup() {
   const engine = new RuleEngine({ effects: rec.effects, clock: () => now })
   const folder = new RuleFolder(dir)
   const write = (name: string, text: string) => writeFileSync(join(dir, name), text)
-  const reload = () => {
-    const load = folder.load()
+  const reload = async () => {
+    const load = await folder.load()
     return { ...load, change: engine.setRules(load.rules), text: load.errors.map(formatFileError) }
   }
   const send = (t: number, temp: number) => {
@@ -54,16 +54,16 @@ function setup() {
 }
 
 describe('hot reload', () => {
-  it('unchanged rules keep their window and alert state; a changed rule starts fresh', () => {
+  it('unchanged rules keep their window and alert state; a changed rule starts fresh', async () => {
     const s = setup()
     s.write('counting.yaml', counting())
     s.write('hot.yaml', hot(30))
-    s.reload()
+    await s.reload()
     s.send(1000, 31)
     s.send(2000, 31)
     expect(s.rec.alerts.map((a) => a.state)).toEqual(['firing'])
     s.write('counting.yaml', counting('# a comment does not change the rule'))
-    const r = s.reload()
+    const r = await s.reload()
     expect(r.change).toMatchObject({ unchanged: ['counting', 'hot'], changed: [] })
     s.send(3000, 31)
     s.at(60_000)
@@ -71,20 +71,20 @@ describe('hot reload', () => {
     expect(s.rec.alerts.map((a) => a.state)).toEqual(['firing']) // still firing, no new notification
 
     s.write('hot.yaml', hot(40))
-    expect(s.reload().change).toMatchObject({ changed: ['hot'], unchanged: ['counting'] })
+    expect((await s.reload()).change).toMatchObject({ changed: ['hot'], unchanged: ['counting'] })
     // The old version's firing alert is resolved; the new version judges afresh.
     expect(s.rec.alerts.map((a) => a.state)).toEqual(['firing', 'resolved'])
     s.send(61_000, 35)
     expect(s.rec.alerts).toHaveLength(2)
   })
 
-  it('a bad edit keeps the old rule running with its state and reports file:line:col', () => {
+  it('a bad edit keeps the old rule running with its state and reports file:line:col', async () => {
     const s = setup()
     s.write('counting.yaml', counting())
-    s.reload()
+    await s.reload()
     s.send(1000, 20)
     s.write('counting.yaml', counting().replace('count()', 'count(data.t >)'))
-    const r = s.reload()
+    const r = await s.reload()
     expect(r.text).toEqual([`${join(s.dir, 'counting.yaml')}:5:31 /aggregate/n: Unexpected token: EOF`])
     expect(r.keptOld).toEqual([join(s.dir, 'counting.yaml')])
     expect(r.change).toMatchObject({ unchanged: ['counting'] })
@@ -93,31 +93,31 @@ describe('hot reload', () => {
     expect(s.rec.writes.map((w) => w.point.fields.n)).toEqual([2])
   })
 
-  it('a new file with errors is reported and left out; the others load', () => {
+  it('a new file with errors is reported and left out; the others load', async () => {
     const s = setup()
     s.write('counting.yaml', counting())
     s.write('broken.yaml', 'version: 1\nid: broken\nfrom: {}\nwhen: "data.t >"\n')
-    const r = s.reload()
+    const r = await s.reload()
     expect(r.rules.map((x) => x.id)).toEqual(['counting'])
     expect(r.text).toEqual([`${join(s.dir, 'broken.yaml')}:4:16 /when: Unexpected token: EOF`])
   })
 
-  it('a removed rule resolves its firing alerts', () => {
+  it('a removed rule resolves its firing alerts', async () => {
     const s = setup()
     s.write('hot.yaml', hot(30))
-    s.reload()
+    await s.reload()
     s.send(1000, 31)
     unlinkSync(join(s.dir, 'hot.yaml'))
     s.at(5000)
-    expect(s.reload().change.removed).toEqual(['hot'])
+    expect((await s.reload()).change.removed).toEqual(['hot'])
     expect(s.rec.alerts.map((a) => `${a.state}@${a.at}`)).toEqual(['firing@1000', 'resolved@5000'])
   })
 
-  it('a duplicate id in a second file is an error of that file', () => {
+  it('a duplicate id in a second file is an error of that file', async () => {
     const s = setup()
     s.write('a.yaml', hot(30))
     s.write('b.yaml', hot(31))
-    const r = s.reload()
+    const r = await s.reload()
     expect(r.rules).toHaveLength(1)
     expect(r.text[0]).toMatch(/b\.yaml:1:1 \/id: rule id "hot" is already used by .*a\.yaml/)
   })

@@ -14,8 +14,8 @@
  */
 export { type AggregateOf, type AggregateSpec, agg, aggregate } from './aggregate.js'
 export {
-  type AcknowledgeResult,
   type Acknowledgement,
+  type AcknowledgeResult,
   type AlertChange,
   type AlertStateOptions,
   alertState,
