@@ -10,7 +10,7 @@ export interface GatewayEffectStats {
 
 /**
  * The engine's effects wired to the gateway: alerts retained on `alerts/<rule>/<key>` and into the
- * `alerts` measurement, commands through the (replaceable) dispatcher, derived points to the sink,
+ * `alerts` measurement, commands through the acking dispatcher, derived points to the sink,
  * late events to the dead letters.
  */
 export function gatewayEffects(
@@ -32,7 +32,7 @@ export function gatewayEffects(
       ctx.logger.info({ rule: t.rule, key: t.key, state: t.state, repeat: t.repeat, mode: t.mode }, t.message)
     },
     onCommand(c) {
-      // Read at call time: the registry feature replaces the dispatcher after we start.
+      // The acking dispatcher (validation, acks, retries, intervals), fixed for the gateway's lifetime.
       const result = ctx.commands.send({ device: c.device, name: c.name, params: c.params, source: c.source })
       if (!result.accepted) {
         stats.commandsRefused++
