@@ -1,5 +1,6 @@
 import type { Subject } from 'rxjs'
 import type { Broker } from './broker/broker.js'
+import type { BrokerMessage } from './broker/broker-events.js'
 import type { GatewayConfig } from './config/schema.js'
 import type { CommandDispatcher } from './core/command.js'
 import type { Event } from './core/event.js'
@@ -15,6 +16,12 @@ import type { Logger } from './observability/logger.js'
 import type { Sample } from './observability/metrics-source.js'
 import type { Services } from './services.js'
 import type { PointSink } from './sinks/sink.js'
+
+/**
+ * Sees a client's QoS 1/2 publish before its PUBACK. Returns null when it does not keep the message, or a
+ * waiter that calls back once what it stored is durable.
+ */
+export type PublishTap = (message: BrokerMessage) => ((durable: () => void) => void) | null
 
 /**
  * What the composition root shares with features. Features read what they need and register into the
@@ -45,6 +52,11 @@ export interface GatewayContext {
   readonly commands: CommandDispatcher
   /** Typed read-only views features offer each other (src/services.ts). */
   readonly services: Services
+  /**
+   * Features that must store a client's QoS 1/2 publish durably before it is acknowledged (the upstream
+   * bridge) add a tap here at start; the PUBACK waits for every tap that took the message.
+   */
+  readonly publishTaps: PublishTap[]
   /** The running features, in start order: metrics and readiness read them. */
   features(): readonly Extension[]
 }

@@ -7,7 +7,7 @@ import type { Event } from './core/event.js'
 import { formatFileError } from './core/file-errors.js'
 import { loadCatalog } from './devices/catalog.js'
 import { createDeviceModel } from './devices/device-model.js'
-import type { Extension, ExtensionFactory, GatewayContext } from './extension.js'
+import type { Extension, ExtensionFactory, GatewayContext, PublishTap } from './extension.js'
 import { extensionFactories } from './extensions.js'
 import { DeadLetters } from './ingest/dead-letters.js'
 import { newHygieneCounters } from './ingest/hygiene/counters.js'
@@ -118,6 +118,7 @@ export class Gateway {
       deadLetters: this.deadLetters,
       emit: (event) => this.events.next(event),
     })
+    const publishTaps: PublishTap[] = []
     const ctx: GatewayContext = {
       config: this.config,
       logger: this.logger,
@@ -135,6 +136,7 @@ export class Gateway {
       devices,
       commands: devices.commands,
       services: new Services(),
+      publishTaps,
       features: () => this.running,
     }
     this.context = ctx
@@ -142,6 +144,7 @@ export class Gateway {
     this.ingestPublish = createMqttIngestHook({
       pipeline: this.ingest,
       whenAccepted: (cb) => this.sink.whenAccepted(cb),
+      publishTaps,
     })
     await this.sink.start()
     // The broker exists (not yet listening) before features start, so they can subscribe to it.

@@ -1,4 +1,5 @@
 import type { BrokerClient, BrokerMessage } from '../broker/broker.js'
+import type { PublishTap } from '../extension.js'
 import type { IngestPipeline } from './pipeline.js'
 import { TurnBudget } from './turn-budget.js'
 
@@ -9,6 +10,8 @@ export interface MqttIngestDeps {
   pipeline: Pick<IngestPipeline, 'fromMqtt'>
   /** Calls back once the events emitted so far are durable; QoS>0 PUBACKs wait for it. */
   whenAccepted: (callback: () => void) => void
+  /** Taps that store a QoS 1/2 publish before its PUBACK (read on each message: features add theirs at start). */
+  publishTaps?: readonly PublishTap[]
   now?: () => number
   /** Bound of the ingest work in one event-loop turn (ms); the rest waits for the next turn. */
   turnBudgetMs?: number
@@ -35,8 +38,16 @@ export function createMqttIngestHook(deps: MqttIngestDeps) {
 
   function ingestOne(packet: BrokerMessage, done: (err?: Error | null) => void): void {
     const result = deps.pipeline.fromMqtt(packet.topic, packet.payload, now())
-    // Only an emitted event went to the outbox; the PUBACK waits until it is durable.
-    if (result === 'emitted' && packet.qos > 0) deps.whenAccepted(() => done(null))
-    else done(null)
+    if (packet.qos === 0) return done(null)
+    // Only an emitted event went to the outbox; the PUBACK waits until it and every tap's copy are durable.
+    const waits: ((durable: () => void) => void)[] = []
+    if (result === 'emitted') waits.push(deps.whenAccepted)
+    for (const tap of deps.publishTaps ?? []) {
+      const wait = tap(packet)
+      if (wait) waits.push(wait)
+    }
+    let pending = waits.length
+    if (pending === 0) return done(null)
+    for (const wait of waits) wait(() => --pending === 0 && done(null))
   }
 }

@@ -78,6 +78,12 @@ export function upstreamExtension(ctx: GatewayContext): Extension | null {
       ctx.services.set(UPSTREAM, view)
       await outbox.start()
       for (const f of filters) unsubscribes.push(await ctx.broker.subscribe(f.filter, fwd.deliver))
+      // A client's QoS 1 publish is stored before its PUBACK, not after (see Forwarder.tap).
+      ctx.publishTaps.push(fwd.tap)
+      unsubscribes.push(async () => {
+        const at = ctx.publishTaps.indexOf(fwd.tap)
+        if (at >= 0) ctx.publishTaps.splice(at, 1)
+      })
     },
     async stop() {
       for (const unsubscribe of unsubscribes.splice(0)) await unsubscribe()

@@ -12,7 +12,48 @@ import { centralWithCollector, firstArrivalsInOrder } from './arrivals.js'
 afterAll(removeTempDirs)
 const cleanup = useCleanup()
 
+function writeConfig(dir: string, mqttPort: number, brokerUrl: string, prefix: string): string {
+  const configFile = join(dir, 'gateway.yaml')
+  writeFileSync(
+    configFile,
+    `version: 1
+mqtt: { listeners: [{ host: 127.0.0.1, port: ${mqttPort} }], publishRate: { perSecond: 0 } }
+influx: { url: ${inject('influxUrl')}, database: ${uniqueDatabase()}, flushInterval: 100ms }
+http: { host: 127.0.0.1, port: 0 }
+dataDir: ${join(dir, 'data')}
+log: { level: warn }
+upstream: { url: ${brokerUrl}, prefix: ${prefix}, forward: [devices/+/telemetry] }
+`,
+  )
+  return configFile
+}
+
 describe('gateway killed with SIGKILL while the upstream is away', () => {
+  it('a forwarded QoS 1 message is durable when its PUBACK arrives: killed right after it, it still arrives upstream', async () => {
+    const { broker, got } = await centralWithCollector(cleanup, 'sites/pa/devices/+/telemetry')
+    await broker.stop()
+    const mqttPort = await freePort()
+    const configFile = writeConfig(tempDir('tidegate-upstream-puback-'), mqttPort, broker.url, 'sites/pa')
+    const first = spawnGatewayProcess(configFile, cleanup)
+    const device = await connectWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 90_000)
+    cleanup.push(() => device.endAsync(true))
+    device.on('error', () => undefined)
+    // Stored only after the PUBACK (the old order), the message sat in memory for up to one commit interval.
+    await device.publishAsync('devices/pa1/telemetry', JSON.stringify({ temperature: 20, seq: 1 }), {
+      qos: 1,
+    })
+    await kill9(first.child)
+    await broker.start()
+    const second = spawnGatewayProcess(configFile, cleanup)
+    await expect
+      .poll(() => got.get('pa1')?.includes(1) ?? false, {
+        timeout: 90_000,
+        interval: 100,
+        message: second.output(),
+      })
+      .toBe(true)
+  }, 180_000)
+
   it('every forwarded message it acknowledged arrives upstream after the restart, in order per topic', async () => {
     const { broker, got } = await centralWithCollector(cleanup, 'sites/k9/devices/+/telemetry')
     const mqttPort = await freePort()
