@@ -57,19 +57,7 @@ describe('gateway killed with SIGKILL while the upstream is away', () => {
   it('every forwarded message it acknowledged arrives upstream after the restart, in order per topic', async () => {
     const { broker, got } = await centralWithCollector(cleanup, 'sites/k9/devices/+/telemetry')
     const mqttPort = await freePort()
-    const dir = tempDir('tidegate-upstream-kill9-')
-    const configFile = join(dir, 'gateway.yaml')
-    writeFileSync(
-      configFile,
-      `version: 1
-mqtt: { listeners: [{ host: 127.0.0.1, port: ${mqttPort} }], publishRate: { perSecond: 0 } }
-influx: { url: ${inject('influxUrl')}, database: ${uniqueDatabase()}, flushInterval: 100ms }
-http: { host: 127.0.0.1, port: 0 }
-dataDir: ${join(dir, 'data')}
-log: { level: warn }
-upstream: { url: ${broker.url}, prefix: sites/k9, forward: [devices/+/telemetry] }
-`,
-    )
+    const configFile = writeConfig(tempDir('tidegate-upstream-kill9-'), mqttPort, broker.url, 'sites/k9')
     const first = spawnGatewayProcess(configFile, cleanup)
     const device = await connectWhenUp(`mqtt://127.0.0.1:${mqttPort}`, 90_000)
     cleanup.push(() => device.endAsync(true))
