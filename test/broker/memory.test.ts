@@ -127,7 +127,9 @@ describe('memory stays flat against oversize and unfinished CONNECTs', () => {
     const after = await ask()
     const mb = (n: number) => `${(n / MB).toFixed(1)} MB`
     console.log(`rss after 1000 clients ${mb(warm)}, after 2000 ${mb(after)}`)
-    // Uncapped, each round of 500 keeps 500 more sessions and 20 MB more retained payloads.
-    expect(after - warm).toBeLessThan(15 * MB)
+    // Uncapped, each round of 500 keeps 500 more sessions and 20 MB more retained payloads: two rounds add
+    // 40 MB and more. Capped, allocator noise alone measured up to 16 MB on a clean run, so 20 MB still
+    // tells the two apart by a factor of two without failing on noise.
+    expect(after - warm).toBeLessThan(20 * MB)
   }, 60_000)
 })
