@@ -1,4 +1,5 @@
 import { Environment } from '@marcbachmann/cel-js'
+import { compileFastPath, UNDECIDED } from './cel-fast-path.js'
 
 /**
  * CEL for rule files: one environment per rule, each expression parsed and type-checked once at load,
@@ -101,9 +102,19 @@ export function compileExpression(
     if (expect.length && type !== 'dyn' && !expect.includes(type)) {
       return { offset: 0, message: `must be ${expect.join(' or ')}, is ${type}` }
     }
-    return parsed as CompiledExpression
+    return withFastPath(parsed as CompiledExpression & { ast?: unknown })
   } catch (err) {
     return toExpressionError(err)
+  }
+}
+
+/** Conditions in the fast path's subset skip cel-js's evaluator unless the fast path is unsure. */
+function withFastPath(parsed: CompiledExpression & { ast?: unknown }): CompiledExpression {
+  const fast = compileFastPath(parsed.ast)
+  if (fast === null) return parsed
+  return (ctx) => {
+    const v = fast(ctx)
+    return v === UNDECIDED ? parsed(ctx) : v
   }
 }
 
