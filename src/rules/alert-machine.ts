@@ -33,6 +33,9 @@ export interface Transition {
   acknowledged?: { by: string; at: number }
 }
 
+/** No transitions: shared, read-only (callers only iterate what a machine returns). */
+const NONE: Transition[] = Object.freeze([]) as unknown as Transition[]
+
 export class AlertMachine {
   state: AlertState = 'ok'
   /** The last transition published, so an `ok` after a `resolved` reads right. */
@@ -49,8 +52,10 @@ export class AlertMachine {
 
   /** A new condition result at `at`: `raise` is the when-condition, `clear` the clear-condition. */
   evaluate(raise: boolean, clear: boolean, at: number): Transition[] {
-    const out: Transition[] = []
     this.raising = raise
+    // The common case on the hot path (nothing raised, nothing happens) allocates nothing.
+    if (this.state === 'ok' && !raise) return NONE
+    const out: Transition[] = []
     switch (this.state) {
       case 'ok':
         if (raise) {
@@ -78,6 +83,7 @@ export class AlertMachine {
 
   /** Time passes without a new result. */
   tick(now: number): Transition[] {
+    if (this.state === 'ok') return NONE
     const out: Transition[] = []
     if (this.state === 'pending' && this.raising) {
       const due = this.raisedAt + this.timing.forMs

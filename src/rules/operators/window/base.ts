@@ -24,6 +24,7 @@ export interface WindowResult {
 }
 
 export interface WindowOutput {
+  /** The result (and its `values`) is valid during the call only: a windower may reuse it for the next. */
   emit(result: WindowResult): void
   late(event: unknown, key: string, watermark: number): void
 }

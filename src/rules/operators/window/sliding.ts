@@ -1,5 +1,11 @@
 import { type Accumulator, createAccumulator } from '../../aggregates.js'
-import { type KeyClock, TimedWindower, type WindowOutput, type WindowPlan } from './base.js'
+import {
+  type KeyClock,
+  TimedWindower,
+  type WindowOutput,
+  type WindowPlan,
+  type WindowResult,
+} from './base.js'
 
 interface SlidingState extends KeyClock {
   /** Event times in time order, from `head` on (the front is dropped in bulk). */
@@ -16,10 +22,13 @@ interface SlidingState extends KeyClock {
 export class SlidingWindower extends TimedWindower<SlidingState> {
   /** One set of accumulators, reset for every event: a sliding step allocates nothing else. */
   private readonly accs: Accumulator[]
+  /** One result, refilled for every event (emit copies what it keeps: see WindowOutput). */
+  private readonly result: WindowResult
 
   constructor(plan: WindowPlan, out: WindowOutput) {
     super(plan, out)
     this.accs = plan.aggregates.map(createAccumulator)
+    this.result = { key: '', start: 0, end: 0, count: 0, values: new Array(this.accs.length), last: null }
   }
 
   protected newState(): SlidingState {
@@ -67,9 +76,15 @@ export class SlidingWindower extends TimedWindower<SlidingState> {
       const row = j * k
       for (let a = 0; a < k; a++) (accs[a] as Accumulator).add(state.inputs[row + a], et)
     }
-    const values: unknown[] = []
-    for (let a = 0; a < accs.length; a++) values.push((accs[a] as Accumulator).result())
-    this.out.emit({ key, start: from, end: t, count, values, last: event })
+    const r = this.result
+    for (let a = 0; a < accs.length; a++) r.values[a] = (accs[a] as Accumulator).result()
+    r.key = key
+    r.start = from
+    r.end = t
+    r.count = count
+    r.last = event
+    this.out.emit(r)
+    r.last = null // do not keep the event alive until the next one
   }
 
   protected closeUpTo(_key: string, state: SlidingState, watermark: number): void {
