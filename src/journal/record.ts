@@ -15,11 +15,35 @@ export type JournalKind = JournalRecord['kind']
  * record (power cut mid-write, SIGKILL between two write() calls) from a good one and skip it.
  */
 export function encodeRecord(record: JournalRecord): string {
-  return frame(record.kind === 'event' ? encodeEventJson(record.t, record.event) : JSON.stringify(record))
+  return frame(recordJson(record))
+}
+
+/** The JSON of a record, without the frame (the writer frames it straight into its byte buffer). */
+export function recordJson(record: JournalRecord): string {
+  return record.kind === 'event' ? encodeEventJson(record.t, record.event) : JSON.stringify(record)
 }
 
 function frame(json: string): string {
-  return `${(crc32(json) >>> 0).toString(16).padStart(8, '0')} ${json}\n`
+  return `${checksumHex(crc32(json))} ${json}\n`
+}
+
+/** Bytes a frame adds around the JSON: 8 hex digits and a space before, a newline after. */
+export const FRAME_BYTES = 10
+
+/**
+ * Frames JSON into `buf` at `at` (which must have room for 3 bytes per UTF-16 unit of json + FRAME_BYTES)
+ * and returns the end. The same bytes as `Buffer.from(encodeRecord(...))`, without building the line string.
+ */
+export function frameInto(buf: Buffer, at: number, json: string): number {
+  const n = buf.write(json, at + 9, 'utf8')
+  buf.write(checksumHex(crc32(buf.subarray(at + 9, at + 9 + n))), at, 'latin1')
+  buf[at + 8] = 0x20 // ' '
+  buf[at + 9 + n] = 0x0a // '\n'
+  return at + FRAME_BYTES + n
+}
+
+function checksumHex(sum: number): string {
+  return (sum >>> 0).toString(16).padStart(8, '0')
 }
 
 /**

@@ -14,8 +14,11 @@ import {
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
-import { decodeRecord, encodeRecord, type JournalRecord } from './record.js'
+import { decodeRecord, FRAME_BYTES, frameInto, type JournalRecord, recordJson } from './record.js'
 import { listSegments, segmentName } from './segments.js'
+
+/** Buffered records are written once they reach this many bytes (or at the flush interval). */
+const FLUSH_BYTES = 256 * 1024
 
 export interface JournalWriterOptions {
   dir: string
@@ -57,8 +60,14 @@ export class JournalWriter {
   private seq = 0
   private openedAt = 0
   private segmentBytes = 0
-  private buffer: string[] = []
-  private bufferedBytes = 0
+  /**
+   * Records wait here as bytes until the next flush (at most flushInterval). Bytes, not strings: strings
+   * held for 200 ms outlive several young-generation collections at 10k msg/s and were copied and
+   * promoted by each one; the line is framed straight into this buffer and its string dies at once.
+   */
+  private readonly bytes = Buffer.allocUnsafeSlow(FLUSH_BYTES)
+  private used = 0
+  private bufferedRecords = 0
   private timer: NodeJS.Timeout | null = null
   private compressing: Promise<void> = Promise.resolve()
   private readonly now: () => number
@@ -92,20 +101,41 @@ export class JournalWriter {
   }
 
   append(record: JournalRecord): void {
-    const line = encodeRecord(record)
-    this.buffer.push(line)
-    this.bufferedBytes += line.length
+    const json = recordJson(record)
+    const room = json.length * 3 + FRAME_BYTES // UTF-8 takes at most 3 bytes per UTF-16 unit
+    if (this.used + room > this.bytes.length) this.flush()
     this.stats.records++
-    if (this.bufferedBytes >= 256 * 1024) this.flush()
+    if (this.used + room > this.bytes.length && this.used > 0) {
+      // Not open yet (flush keeps the buffer until open) and full: counted, never silent.
+      this.fail('journal buffer full before the journal opened', 1)
+      return
+    }
+    if (room > this.bytes.length) {
+      // Bigger than the whole buffer (a huge payload): framed on its own and written at once.
+      const own = Buffer.allocUnsafe(room)
+      this.writeChunk(own.subarray(0, frameInto(own, 0, json)), 1)
+      return
+    }
+    this.used = frameInto(this.bytes, this.used, json)
+    this.bufferedRecords++
   }
 
   /** Writes buffered records to the open segment. */
   flush(): void {
-    if (this.fd === null || this.buffer.length === 0) return
-    const chunk = Buffer.from(this.buffer.join(''))
-    const records = this.buffer.length
-    this.buffer = []
-    this.bufferedBytes = 0
+    if (this.fd === null || this.used === 0) return
+    const records = this.bufferedRecords
+    const chunk = this.bytes.subarray(0, this.used)
+    this.used = 0
+    this.bufferedRecords = 0
+    // writeSync is done with the bytes when it returns, so the buffer is refilled from the start.
+    this.writeChunk(chunk, records)
+  }
+
+  private writeChunk(chunk: Buffer, records: number): void {
+    if (this.fd === null) {
+      this.fail('journal is not open', records)
+      return
+    }
     try {
       ;(this.options.writeFile ?? writeSync)(this.fd, chunk)
       if (this.options.fsync) fdatasyncSync(this.fd)

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Event } from '../../src/core/event.js'
 import { readJournal } from '../../src/journal/reader.js'
-import { decodeRecord, encodeRecord } from '../../src/journal/record.js'
+import { decodeRecord, encodeRecord, FRAME_BYTES, frameInto, recordJson } from '../../src/journal/record.js'
 import { listSegments } from '../../src/journal/segments.js'
 import { JournalWriter, type JournalWriterOptions } from '../../src/journal/writer.js'
 
@@ -77,6 +77,29 @@ describe('journal records', () => {
 })
 
 describe('JournalWriter', () => {
+  it('frames records into its byte buffer exactly as encodeRecord does (non-ASCII, and larger than the buffer)', async () => {
+    const dir = tempDir()
+    const huge = { ...event(2), data: { text: 'ü€𝄞'.repeat(40_000) } } // > the 256 KiB buffer in UTF-8 worst case
+    const records = [
+      { kind: 'event' as const, t: 1, event: { ...event(1), data: { text: 'grüße 𝄞 "q"' } } },
+      { kind: 'event' as const, t: 2, event: huge },
+      { kind: 'alert' as const, t: 3, topic: 'alerts/x', alert: { message: 'Überhitzung' } },
+    ]
+    for (const r of records) {
+      const json = recordJson(r)
+      const buf = Buffer.alloc(json.length * 3 + FRAME_BYTES)
+      expect(buf.subarray(0, frameInto(buf, 0, json)).equals(Buffer.from(encodeRecord(r)))).toBe(true)
+    }
+    const writer = new JournalWriter(options(dir))
+    await writer.open()
+    for (const r of records) writer.append(r)
+    await writer.close()
+    const back = []
+    for await (const r of readJournal(dir)) back.push(r)
+    expect(back).toEqual(records)
+    expect(writer.stats.recordsLost).toBe(0)
+  })
+
   it('writes segments, compresses closed ones and reads everything back in order', async () => {
     const dir = tempDir()
     const writer = new JournalWriter(options(dir))
