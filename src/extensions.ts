@@ -1,3 +1,4 @@
+import { clusterExtension } from './cluster/extension.js'
 import { commandsExtension } from './commands/extension.js'
 import { availabilityExtension } from './devices/availability-extension.js'
 import { registryExtension } from './devices/registry-extension.js'
@@ -24,6 +25,7 @@ export const extensionFactories: ExtensionFactory[] = [
   journalExtension,
   serialExtension,
   rulesExtension,
+  clusterExtension,
   influxAdminExtension,
   statusPageExtension,
   upstreamExtension,

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path'
 import { Subject } from 'rxjs'
 import { Broker, type BrokerHooks } from './broker/broker.js'
+import { clusterNodeId } from './cluster/node-id.js'
 import type { GatewayConfig } from './config/schema.js'
 import { systemClock } from './core/clock.js'
 import type { Event } from './core/event.js'
@@ -70,10 +71,14 @@ export class Gateway {
     )
     // The ingest hook needs the catalog, which start() loads; until then publishes pass through.
     // Authentication, ACL and rate limits run inside the broker before this ingest hook.
+    // With cluster.redis the broker is shared with the other nodes (docs/cluster.md).
+    const cluster = c.cluster.redis ? { redis: c.cluster.redis, nodeId: clusterNodeId(c.cluster) } : null
     this.broker = new Broker(
       c.mqtt,
       { authorizePublish: (client, packet, done) => this.ingestPublish(client, packet, done) },
       this.logger,
+      undefined,
+      cluster,
     )
     this.http = new HttpServer(c.http.host, c.http.port)
     this.http.route('/healthz', () => ({ status: 200, body: '{"status":"ok"}\n' }))

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream'
 import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket } from 'aedes'
 import { pino } from 'pino'
 import { toMs } from '../core/duration.js'
-import type { Logger } from '../observability/logger.js'
+import { type Logger, RateLimitedLog } from '../observability/logger.js'
 import { Acl } from './acl.js'
 import { Authenticator } from './authenticator.js'
 import { Authorizer } from './authorizer.js'
@@ -23,6 +23,7 @@ import type { MqttConfig } from './config-schema.js'
 import { type ConnectionInfo, GuardedConnection } from './guarded-connection.js'
 import { type BoundListener, Listeners } from './listeners.js'
 import { createMessageQueue } from './message-queue.js'
+import { createRedisBus, type RedisBus } from './redis-bus.js'
 import { type RefusalReason, Refusals } from './refusals.js'
 
 export type { BoundListener, BrokerClient, BrokerMessage, ClientGone, Unlisten }
@@ -47,6 +48,12 @@ type AedesPublishHook = (
 export interface PublishOptions {
   qos?: 0 | 1 | 2
   retain?: boolean
+}
+
+/** One broker across nodes (`cluster.redis`): Aedes' message bus and state in Redis (redis-bus.ts). */
+export interface BrokerCluster {
+  redis: string
+  nodeId: string
 }
 
 /** What the metrics and readiness features read (the `broker` service). */
@@ -81,6 +88,8 @@ export class Broker {
   private state: BoundedState | null = null
   private readonly infos = new WeakMap<Duplex, ConnectionInfo>()
   private readonly errored = new WeakSet<Client>()
+  private bus: RedisBus | null = null
+  private readonly redisLog: RateLimitedLog
 
   constructor(
     private readonly config: MqttConfig,
@@ -88,8 +97,12 @@ export class Broker {
     logger: Logger = pino({ level: 'silent' }),
     /** Clock for expiry, rate and failed-login windows (tests pass a fake one). */
     private readonly now: () => number = Date.now,
+    /** Set: this node shares the broker with the other nodes on the same Redis. */
+    private readonly cluster: BrokerCluster | null = null,
   ) {
     this.refusals = new Refusals(logger, config.refusalLogPerMinute)
+    // ioredis reports every failed reconnect: an outage would flood the log.
+    this.redisLog = new RateLimitedLog(logger, 6)
     this.acl = new Acl(config.acl.roles)
     this.auth = new Authenticator(
       config.auth,
@@ -183,9 +196,17 @@ export class Broker {
       )
     await this.auth.start()
     const c = this.config
+    const cluster = this.cluster
+    if (cluster)
+      this.bus = createRedisBus(cluster.redis, cluster.nodeId, 100, (err) =>
+        this.redisLog.warn('redis', { err: err.message }, 'cluster: redis connection error'),
+      )
     const options: AedesOptions = {
       // Aedes' default bus with concurrency 100, minus its unbounded recursion under a flood.
-      mq: createMessageQueue(100),
+      mq: this.bus?.mq ?? createMessageQueue(100),
+      ...(this.bus && cluster
+        ? { id: cluster.nodeId, persistence: this.bus.persistence as AedesOptions['persistence'] }
+        : {}),
       connectTimeout: toMs(c.connectTimeout),
       drainTimeout: toMs(c.slowSubscriberTimeout),
       maxInflightInbound: c.maxInflightQos2,
@@ -258,7 +279,17 @@ export class Broker {
     this.state?.stop()
     await this.net.stop()
     const aedes = this.aedes
-    if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()))
+    if (aedes) {
+      const closed = new Promise<void>((resolve) => aedes.close(() => resolve()))
+      // mqemitter-redis closes with QUIT and waits for it: with Redis gone it would wait forever.
+      await (this.bus ? Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]) : closed)
+    }
+    this.bus?.close()
+  }
+
+  /** The Redis bus of a cluster node (null on a single node): its counters and connection state. */
+  get redisBus(): Pick<RedisBus, 'stats' | 'connected'> | null {
+    return this.bus
   }
 
   private accept(transport: Duplex, info: ConnectionInfo): void {

@@ -23,7 +23,11 @@ interface MqInternals {
  * new messages queue behind it so per-topic order is kept.
  */
 export function createMessageQueue(concurrency: number): MQEmitter {
-  const mq = mqemitter({ concurrency, matchEmptyLevels: true }) // [MQTT-4.7.1-3]
+  return withBoundedRecursion(mqemitter({ concurrency, matchEmptyLevels: true })) // [MQTT-4.7.1-3]
+}
+
+/** Patches an mqemitter (or a subclass, e.g. mqemitter-redis) in place; returns it. */
+export function withBoundedRecursion<M extends MQEmitter>(mq: M): M {
   const internals = mq as unknown as MqInternals & MQEmitter
   const startMessage = internals._do.bind(internals)
   const emit = internals.emit.bind(internals)

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox'
 import { MqttSchema } from '../broker/config-schema.js'
+import { ClusterSchema } from '../cluster/config-schema.js'
 import { Duration } from '../core/duration.js'
 import { DevicesConfigSchema } from '../devices/registry-config.js'
 import { influxAdminKeys } from '../influx-admin/config-schema.js'
@@ -115,6 +116,7 @@ export const GatewayConfigSchema = Type.Object(
     journal: JournalConfigSchema,
     serial: SerialSectionSchema,
     upstream: Type.Optional(UpstreamSchema),
+    cluster: ClusterSchema,
   },
   { additionalProperties: false },
 )

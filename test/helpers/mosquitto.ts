@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { portListening, stopChild } from './child-server.js'
 import { freePort } from './free-port.js'
 
 export interface MosquittoTls {
@@ -61,7 +61,7 @@ export async function startMosquitto(o: { tls?: MosquittoTls } = {}): Promise<Mo
       stderr = (stderr + d.toString()).slice(-4000)
     })
     const until = Date.now() + 10_000
-    while (!(await listening(port))) {
+    while (!(await portListening(port))) {
       if (c.exitCode !== null || Date.now() > until) throw new Error(`mosquitto did not start: ${stderr}`)
       await new Promise((r) => setTimeout(r, 30))
     }
@@ -69,12 +69,7 @@ export async function startMosquitto(o: { tls?: MosquittoTls } = {}): Promise<Mo
   const stop = async () => {
     const c = child
     child = null
-    if (!c?.pid || c.exitCode !== null || c.signalCode !== null) return
-    const exited = new Promise((r) => c.once('exit', r))
-    process.kill(c.pid, 'SIGTERM')
-    const timer = setTimeout(() => c.pid && c.exitCode === null && process.kill(c.pid, 'SIGKILL'), 3000)
-    await exited
-    clearTimeout(timer)
+    await stopChild(c)
   }
   await start()
   return {
@@ -90,15 +85,4 @@ export async function startMosquitto(o: { tls?: MosquittoTls } = {}): Promise<Mo
       rmSync(dir, { recursive: true, force: true })
     },
   }
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1')
-    s.once('connect', () => {
-      s.destroy()
-      resolve(true)
-    })
-    s.once('error', () => resolve(false))
-  })
 }
