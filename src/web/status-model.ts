@@ -16,7 +16,7 @@ export const LIMITS = {
   alertTransitions: 200,
   commands: 200,
   devices: 2000,
-  /** Recent readings per device for its chart without InfluxDB (an hour at one reading every 10 s). */
+  /** Recent readings per device for its chart without InfluxDB: an hour, one slot per 10 s (sample-ring.ts). */
   samplesPerDevice: 360,
   /** Longest dead-letter payload preview, in characters. */
   payloadPreview: 200,

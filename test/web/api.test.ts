@@ -66,8 +66,14 @@ describe('status page API and event stream', () => {
     cleanup.push(() => g.gateway.stop())
     const device = await connectClient(g.mqttUrl, { clientId: 'sensor-b' })
     cleanup.push(() => device.endAsync())
-    for (const temperature of [20, 21, 22])
-      await device.publishAsync('devices/sensor-b/telemetry', JSON.stringify({ temperature }), { qos: 1 })
+    // 10 s apart in device time: the ring keeps one slot per 10 s (sample-ring.ts).
+    const t0 = Date.now() - 30_000
+    for (const [i, temperature] of [20, 21, 22].entries())
+      await device.publishAsync(
+        'devices/sensor-b/telemetry',
+        JSON.stringify({ temperature, ts: t0 + i * 10_000 }),
+        { qos: 1 },
+      )
     await expect
       .poll(async () => {
         const h = (await (await fetch(`${g.base}/api/devices/sensor-b/history`)).json()) as Body

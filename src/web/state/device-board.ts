@@ -1,5 +1,5 @@
 import type { Event } from '../../core/event.js'
-import { Ring } from './ring.js'
+import { SampleRing } from './sample-ring.js'
 
 /** The numeric fields of one reading (booleans as 0/1): what a device chart plots. */
 export interface DeviceSample {
@@ -14,7 +14,7 @@ export interface SeenDevice {
   lastSeen: number
   values: Record<string, unknown>
   tags: Record<string, string>
-  recent: Ring<DeviceSample>
+  recent: SampleRing
 }
 
 /**
@@ -41,7 +41,7 @@ export class DeviceBoard {
         lastSeen: 0,
         values: {},
         tags: {},
-        recent: new Ring(this.samplesPerDevice),
+        recent: new SampleRing(this.samplesPerDevice),
       }
     // Re-inserted: the Map's order is the order devices were last heard, oldest first.
     this.devices.set(e.device, d)
@@ -53,12 +53,7 @@ export class DeviceBoard {
     d.lastSeen = e.received
     d.values = e.data
     d.tags = e.tags
-    const v: Record<string, number> = {}
-    for (const [k, x] of Object.entries(e.data)) {
-      if (typeof x === 'number' && Number.isFinite(x)) v[k] = x
-      else if (typeof x === 'boolean') v[k] = x ? 1 : 0
-    }
-    d.recent.push({ t: e.time, v })
+    d.recent.push(e.time, e.data)
     return d
   }
 

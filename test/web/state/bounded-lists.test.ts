@@ -3,6 +3,7 @@ import type { CommandOutcome } from '../../../src/commands/command-outcome.js'
 import { CommandLog } from '../../../src/web/state/command-log.js'
 import { RateHistory } from '../../../src/web/state/rate-history.js'
 import { Ring } from '../../../src/web/state/ring.js'
+import { SAMPLE_SPACING_MS, SampleRing } from '../../../src/web/state/sample-ring.js'
 
 const outcome = (id: string, status: CommandOutcome['status']): CommandOutcome => ({
   id,
@@ -22,6 +23,25 @@ describe('status page memory is bounded', () => {
     expect(r.toArray()).toEqual([3, 4, 5])
     expect(r.latest(2)).toEqual([5, 4])
     expect(r.size).toBe(3)
+  })
+
+  it('SampleRing: one slot per 10 s (the newest reading wins), the last N slots, numeric and boolean fields only', () => {
+    const r = new SampleRing(3)
+    r.push(0, { t: 1, on: true, name: 'x' })
+    r.push(1000, { t: 2 }) // same slot: replaces, keeps fields it lacks as they were
+    r.push(SAMPLE_SPACING_MS, { t: 3, on: false })
+    r.push(2 * SAMPLE_SPACING_MS, { t: Number.NaN, extra: 7 })
+    expect(r.toArray()).toEqual([
+      { t: 1000, v: { t: 2, on: 1 } },
+      { t: SAMPLE_SPACING_MS, v: { t: 3, on: 0 } },
+      { t: 2 * SAMPLE_SPACING_MS, v: { extra: 7 } },
+    ])
+    r.push(3 * SAMPLE_SPACING_MS, { t: 4 })
+    expect(r.size).toBe(3)
+    expect(r.toArray().map((s) => s.t)).toEqual([1, 2, 3].map((i) => i * SAMPLE_SPACING_MS))
+    // A reading older than the newest slot starts its own slot (a device clock that jumped back).
+    r.push(0, { t: 5 })
+    expect(r.toArray().at(-1)).toEqual({ t: 0, v: { t: 5 } })
   })
 
   it('CommandLog: latest status per id; beyond its size the oldest finished command goes, a pending one stays', () => {
