@@ -2,6 +2,7 @@ import type { DeviceSample } from './device-board.js'
 
 /** Readings in the same aligned span of this length share one slot (the newest wins): the ring spans capacity × this. */
 export const SAMPLE_SPACING_MS = 10_000
+const INITIAL_SLOTS = 8
 /** Fields charted per device; more are ignored (a device with hundreds of numeric fields is not charted whole). */
 const MAX_FIELDS = 16
 
@@ -13,7 +14,9 @@ const MAX_FIELDS = 16
  * still gets `capacity` × 10 s of history, and most readings only overwrite the newest slot.
  */
 export class SampleRing {
-  private readonly times: Float64Array
+  /** Allocated slots: grows by doubling up to `capacity` (a device heard for a minute holds 8 slots, not 360). */
+  private length: number
+  private times: Float64Array
   private readonly fields = new Map<string, Float64Array>()
   /** Index of the newest slot. */
   private newest = -1
@@ -21,7 +24,8 @@ export class SampleRing {
   private count = 0
 
   constructor(readonly capacity: number) {
-    this.times = new Float64Array(capacity)
+    this.length = Math.min(capacity, INITIAL_SLOTS)
+    this.times = new Float64Array(this.length)
   }
 
   /** A reading's numeric fields (booleans as 0/1) at time `t`. */
@@ -30,8 +34,9 @@ export class SampleRing {
     const bucket = Math.floor(t / SAMPLE_SPACING_MS)
     if (this.count === 0 || bucket !== this.newestBucket || t < (this.times[this.newest] as number)) {
       this.newestBucket = bucket
-      this.newest = (this.newest + 1) % this.capacity
-      if (this.count < this.capacity) this.count++
+      if (this.count === this.length && this.length < this.capacity) this.grow()
+      this.newest = (this.newest + 1) % this.length
+      if (this.count < this.length) this.count++
       for (const column of this.fields.values()) column[this.newest] = Number.NaN
     }
     const slot = this.newest
@@ -43,11 +48,18 @@ export class SampleRing {
       let column = this.fields.get(k)
       if (column === undefined) {
         if (this.fields.size >= MAX_FIELDS) continue
-        column = new Float64Array(this.capacity).fill(Number.NaN)
+        column = new Float64Array(this.length).fill(Number.NaN)
         this.fields.set(k, column)
       }
       column[slot] = v
     }
+  }
+
+  /** Until the ring first fills, its slots are in order 0..count-1, so growing is a copy. */
+  private grow(): void {
+    this.length = Math.min(this.capacity, this.length * 2)
+    this.times = widened(this.times, this.length, 0)
+    for (const [k, column] of this.fields) this.fields.set(k, widened(column, this.length, Number.NaN))
   }
 
   get size(): number {
@@ -58,7 +70,7 @@ export class SampleRing {
   toArray(): DeviceSample[] {
     const out: DeviceSample[] = []
     for (let i = this.count - 1; i >= 0; i--) {
-      const slot = (this.newest - i + this.capacity) % this.capacity
+      const slot = (this.newest - i + this.length) % this.length
       const v: Record<string, number> = {}
       for (const [k, column] of this.fields) {
         const x = column[slot] as number
@@ -68,4 +80,10 @@ export class SampleRing {
     }
     return out
   }
+}
+
+function widened(a: Float64Array, length: number, fill: number): Float64Array {
+  const b = new Float64Array(length).fill(fill)
+  b.set(a)
+  return b
 }

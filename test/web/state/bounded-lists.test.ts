@@ -44,6 +44,16 @@ describe('status page memory is bounded', () => {
     expect(r.toArray().at(-1)).toEqual({ t: 0, v: { t: 5 } })
   })
 
+  it('SampleRing grows as a device keeps reporting, up to its capacity, keeping order across growth and wrap', () => {
+    const r = new SampleRing(20)
+    for (let i = 0; i < 25; i++) r.push(i * SAMPLE_SPACING_MS, i % 2 ? { a: i } : { a: i, b: -i })
+    const samples = r.toArray()
+    expect(samples.map((s) => s.v.a)).toEqual(Array.from({ length: 20 }, (_, i) => i + 5))
+    expect(samples.map((s) => s.v.b)).toEqual(
+      Array.from({ length: 20 }, (_, i) => ((i + 5) % 2 ? undefined : -(i + 5))),
+    )
+  })
+
   it('CommandLog: latest status per id; beyond its size the oldest finished command goes, a pending one stays', () => {
     const log = new CommandLog(2)
     log.observe(outcome('a', 'sent'))
