@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream'
+import './packet-number-cache.js'
 import { Aedes, type AedesOptions, type AuthenticateError, type Client, type PublishPacket } from 'aedes'
 import { pino } from 'pino'
 import { toMs } from '../core/duration.js'
