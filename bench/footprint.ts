@@ -1,7 +1,7 @@
 /**
  * Footprint and reaction-time bench (issue 13): `npm run bench:footprint -- [options]`
  *
- *   --case a,b,…   cases to run (default: all): idle, conn, devices, c10-10k, c10-20k, c10-40k, c1000-10k,
+ *   --case a,b,…   cases to run (default: all): idle, conn, devices, windows, c10-10k, c10-20k, c10-40k, c1000-10k,
  *                  c1000-20k, c1000-40k, pinned-10k, mosquitto-10k, mosquitto-20k, mosquitto-40k
  *   --seconds N    load per case (default 20)
  *   --soak         one 10-minute c10-10k run; prints RSS every 10 s (flat or not)
@@ -15,9 +15,11 @@
  * publish at the subscriber. `pinned-10k` runs the gateway on CPU 0 only (`taskset -c 0`, a stand-in
  * for one Pi core). `mosquitto-*` relay the same load through Mosquitto (the subscriber takes the hot
  * readings themselves): the reaction figures read as ratios to it. `idle` is RSS 10 s after start;
- * `conn` the RSS per idle connection against bare Aedes; `devices` the heap per tracked device. The machine is shared: each row carries the
+ * `conn` the RSS per idle connection against bare Aedes; `devices` the heap per tracked device; `windows`
+ * the heap per open window (bench/footprint/window-memory.ts). The machine is shared: each row carries the
  * load average. Results: bench/results/footprint-<time>.json.
  */
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -51,7 +53,7 @@ const RELAY_CASES: Record<string, number> = {
   'mosquitto-20k': 20_000,
   'mosquitto-40k': 40_000,
 }
-const ALL = ['idle', 'conn', 'devices', ...Object.keys(LOAD_CASES), ...Object.keys(RELAY_CASES)]
+const ALL = ['idle', 'conn', 'devices', 'windows', ...Object.keys(LOAD_CASES), ...Object.keys(RELAY_CASES)]
 const DEVICES = 1000
 
 const { values: args } = parseArgs({
@@ -84,6 +86,7 @@ try {
     if (name === 'idle') results[name] = await idle()
     else if (name === 'conn') results[name] = await connectionCost()
     else if (name === 'devices') results[name] = await deviceCost()
+    else if (name === 'windows') results[name] = windowCost()
     else if (name in RELAY_CASES) {
       const r = await relay(RELAY_CASES[name] as number)
       results[name] = r
@@ -204,6 +207,20 @@ async function connectionCost() {
     `conn: gateway ${gw.rssKB.toFixed(1)} KB RSS (${gw.anonKB.toFixed(1)} anon) per connection; bare Aedes ${bare.rssKB.toFixed(1)} KB (${bare.anonKB.toFixed(1)} anon)`,
   )
   return { gateway: gw, bareAedes: bare }
+}
+
+/** Heap per open window of three window shapes, in a child process of its own (bench/footprint/window-memory.ts). */
+function windowCost() {
+  log('windows: heap per open window (10 000 keys against 10, windows full) …')
+  const out = execFileSync(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', 'bench/footprint/window-memory.ts'],
+    {
+      encoding: 'utf8',
+    },
+  )
+  for (const line of out.trim().split('\n')) log(line.replace(/^\[windows\] /, 'windows: '))
+  return out.trim().split('\n')
 }
 
 /** 20k readings from 10 000 devices against 20k from 10, each on a fresh gateway: the heap per device. */
