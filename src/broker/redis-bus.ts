@@ -47,7 +47,7 @@ export function createRedisBus(
   onError: (err: Error) => void,
 ): RedisBus {
   const stats: RedisBusStats = { remoteDropped: 0, fromOtherNodes: 0 }
-  const pubConn = new Redis(url, { enableOfflineQueue: false, lazyConnect: false })
+  const pubConn = new Redis(url, { enableOfflineQueue: false })
   const subConn = new Redis(url)
   const mq = MQEmitterRedis({ subConn, pubConn, concurrency, matchEmptyLevels: true }) // [MQTT-4.7.1-3]
   const internals = mq as unknown as { emit: LocalEmit; _emit: LocalEmit }
@@ -74,16 +74,12 @@ export function createRedisBus(
   // The persistence's own connection: a command waits for Redis to come back (ioredis' offline queue).
   const conn = new Redis(url)
   conn.on('error', onError)
-  // aedes-persistence-redis fires LREM/RPUSH on the will list without awaiting them: one still queued when the
-  // connection closes would reject unhandled. Their failure is already harmless (a stale will key is skipped).
-  for (const name of ['lrem', 'rpush'] as const) {
-    const original = conn[name].bind(conn) as (...args: unknown[]) => Promise<unknown>
-    ;(conn as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
-      const reply = original(...args)
-      reply.catch(() => undefined)
-      return reply
-    }
-  }
+  // aedes-persistence-redis fires LREM/RPUSH on the will list without awaiting them, and mqemitter-redis sends
+  // QUIT at close without a catch: one still queued when a connection drops would reject unhandled. Their
+  // failure is harmless (a stale will key is skipped; the connection is going anyway).
+  markHandled(conn, ['lrem', 'rpush', 'quit'])
+  markHandled(pubConn, ['quit'])
+  markHandled(subConn, ['quit'])
   const persistence = redisPersistence({ conn })
   return {
     mq,
@@ -99,5 +95,17 @@ export function createRedisBus(
         else if (c.status !== 'end') c.disconnect()
       }
     },
+  }
+}
+
+/** Wraps commands whose callers may drop the promise: a rejection stays visible to callers that await it. */
+function markHandled(conn: Redis, names: readonly ('lrem' | 'rpush' | 'quit')[]): void {
+  for (const name of names) {
+    const original = conn[name].bind(conn) as (...args: unknown[]) => Promise<unknown>
+    ;(conn as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+      const reply = original(...args)
+      reply.catch(() => undefined)
+      return reply
+    }
   }
 }

@@ -35,10 +35,6 @@ export const ClusterSchema = Type.Object(
       default: '10s',
       description: 'a dead node loses its partitions after this; renewed every third of it',
     }),
-    snapshotInterval: Duration({
-      default: '5s',
-      description: 'alert state per owned partition is written to Redis at least this often',
-    }),
     maxBuffered: Type.Integer({
       minimum: 0,
       default: 100_000,

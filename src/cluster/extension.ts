@@ -1,13 +1,173 @@
+import { Redis } from 'ioredis'
+import type { Subscription } from 'rxjs'
+import { toMs } from '../core/duration.js'
+import type { Event } from '../core/event.js'
 import type { Extension, GatewayContext } from '../extension.js'
+import type { AlertSeed } from '../rules/alert-machine.js'
+import { RULES } from '../rules/extension.js'
 import { clusterConfigChecker } from './config-check.js'
+import { Leases } from './leases.js'
+import { clusterSamples } from './metrics.js'
+import { clusterNodeId } from './node-id.js'
+import { compilePartitioner } from './partition.js'
+import { AlertSnapshots } from './snapshot.js'
+import { PartitionStreams } from './streams.js'
 
 /**
- * The cluster feature (docs/cluster.md). The shared broker itself is wired by the composition root
- * (src/broker/redis-bus.ts); without `cluster.redis` this feature is off.
+ * The cluster feature (docs/cluster.md): every ingested event goes to its partition's stream in Redis;
+ * this node leases its share of the partitions and feeds their events to its rule engine, with the
+ * alert state of a partition kept in Redis for the next owner. The shared broker itself is wired by the
+ * composition root (src/broker/redis-bus.ts). Without `cluster.redis` this feature is off.
  */
 export function clusterExtension(ctx: GatewayContext): Extension | null {
-  if (!ctx.config.cluster.redis) return null
-  return null
+  const c = ctx.config.cluster
+  if (!c.redis) return null
+  const url = c.redis
+  const nodeId = clusterNodeId(c)
+  const partition = compilePartitioner(c.partitionBy, c.partitions)
+  if (typeof partition !== 'function')
+    throw new Error(`cluster.partitionBy: CEL at offset ${partition.offset}: ${partition.message}`)
+  const ttlMs = toMs(c.leaseTtl)
+  // Commands fail at once while Redis is away (the callers buffer or retry); no unbounded offline queue.
+  const redis = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+  const reader = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
+  for (const conn of [redis, reader]) conn.on('error', () => undefined)
+  const snapshots = new AlertSnapshots(redis)
+  /** Alert states of the partitions taken over, read when a rule first sees a key. */
+  const seeds = new Map<number, Map<string, AlertSeed>>()
+  /** The partition of each alert key seen, for transitions that time alone makes (for, clearFor, repeat). */
+  const keyPartition = new Map<string, number>()
+  let current: number | null = null
+  const state = { redisUp: false, transitionsDropped: 0, rounds: 0 }
+
+  const streams = new PartitionStreams(
+    redis,
+    reader,
+    nodeId,
+    c.maxBuffered,
+    (p, event) => {
+      current = p
+      try {
+        ctx.services.get(RULES)?.push(event)
+      } finally {
+        current = null
+      }
+    },
+    (event) =>
+      ctx.deadLetters.record({
+        reason: 'cluster_buffer_full',
+        topic: event.topic,
+        payload: JSON.stringify(event.data),
+        encoding: 'utf8',
+        errors: [`cluster.maxBuffered (${c.maxBuffered}) events wait for Redis already`],
+        device: event.device,
+        type: event.type,
+        at: Date.now(),
+      }),
+  )
+  const forget = (p: number) => {
+    streams.reading.delete(p)
+    seeds.delete(p)
+  }
+  const leases = new Leases(redis, nodeId, c.partitions, ttlMs, {
+    acquired: async (p) => {
+      seeds.set(p, await snapshots.load(p))
+      await streams.claim(p)
+      ctx.logger.info({ partition: p, nodeId }, 'cluster: partition taken')
+    },
+    releasing: async (p) => forget(p),
+    lost: (p) => {
+      forget(p)
+      ctx.logger.warn({ partition: p, nodeId }, 'cluster: partition lease lost (missed renewals)')
+    },
+  })
+
+  let timer: NodeJS.Timeout | null = null
+  let round: Promise<void> = Promise.resolve()
+  const runRound = () => {
+    round = round
+      .then(() => leases.round())
+      .then(() => streams.refreshLag())
+      .then(() => {
+        state.redisUp = true
+        state.rounds++
+      })
+      .catch((err: unknown) => {
+        if (state.redisUp) ctx.logger.warn({ err: (err as Error).message }, 'cluster: redis unreachable')
+        state.redisUp = false
+      })
+  }
+  let events: Subscription | null = null
+
+  return {
+    name: 'cluster',
+    readiness: () => ({
+      // Without Redis new sessions cannot be set up here: a balancer should send devices elsewhere.
+      ready: state.redisUp,
+      detail: {
+        nodeId,
+        redis: state.redisUp,
+        partitionsOwned: leases.owned.size,
+        liveNodes: leases.liveNodes,
+        streamLag: streams.stats.lag,
+        buffered: streams.buffered,
+      },
+    }),
+    metricSamples: () =>
+      clusterSamples({
+        redisUp: state.redisUp,
+        owned: leases.owned.size,
+        liveNodes: leases.liveNodes,
+        buffered: streams.buffered,
+        streams: streams.stats,
+        transitionsDropped: state.transitionsDropped,
+        snapshotFailures: snapshots.failed,
+        bus: ctx.broker.redisBus?.stats ?? null,
+      }),
+    async start() {
+      const rules = ctx.services.get(RULES)
+      if (rules) {
+        rules.engine.alertSeeds = (rule, key) => {
+          const f = AlertSnapshots.field(rule, key)
+          for (const m of seeds.values()) {
+            const seed = m.get(f)
+            if (seed) return seed
+          }
+          return undefined
+        }
+        const partitionOfAlert = (rule: string, key: string) =>
+          current ?? keyPartition.get(AlertSnapshots.field(rule, key))
+        // A partition given away: its old machines may still tick here; the new owner speaks for them.
+        rules.gateAlertTransitions((t) => {
+          const p = partitionOfAlert(t.rule, t.key)
+          if (p === undefined || leases.owned.has(p)) return true
+          state.transitionsDropped++
+          return false
+        })
+        rules.onAlertTransition((t) => {
+          const p = partitionOfAlert(t.rule, t.key)
+          if (p === undefined) return
+          keyPartition.set(AlertSnapshots.field(t.rule, t.key), p)
+          snapshots.record(p, t)
+        })
+      }
+      events = ctx.events.subscribe((event: Event) => streams.append(partition(event), event))
+      streams.start()
+      runRound()
+      await round
+      timer = setInterval(runRound, Math.max(50, Math.floor(ttlMs / 3)))
+      ctx.logger.info({ nodeId, owned: leases.owned.size, redis: state.redisUp }, 'cluster: joined')
+    },
+    async stop() {
+      if (timer) clearInterval(timer)
+      events?.unsubscribe()
+      await round
+      await streams.stop()
+      // A clean stop hands the partitions over at once instead of after the lease TTL.
+      if (state.redisUp) await leases.releaseAll().catch(() => undefined)
+      for (const conn of [redis, reader]) conn.disconnect()
+    },
+  }
 }
 
 /** `tidegate check`: `cluster.partitionBy` is CEL over the event. */

@@ -11,6 +11,7 @@ export type DeadLetterReason =
   | 'frame'
   | 'influx_rejected'
   | 'upstream_rejected'
+  | 'cluster_buffer_full'
 
 export interface DeadLetter {
   reason: DeadLetterReason

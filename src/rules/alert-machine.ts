@@ -36,6 +36,15 @@ export interface Transition {
 /** No transitions: shared, read-only (callers only iterate what a machine returns). */
 const NONE: Transition[] = Object.freeze([]) as unknown as Transition[]
 
+/** A firing or pending alert as another node left it (cluster takeover, docs/cluster.md). */
+export interface AlertSeed {
+  state: 'pending' | 'firing'
+  /** When it was raised. */
+  since: number
+  /** When it entered its state (for firing also the last notification). */
+  at: number
+}
+
 export class AlertMachine {
   state: AlertState = 'ok'
   /** The last transition published, so an `ok` after a `resolved` reads right. */
@@ -49,6 +58,19 @@ export class AlertMachine {
   private acknowledgedBy: { by: string; at: number } | null = null
 
   constructor(private readonly timing: AlertTiming) {}
+
+  /**
+   * Continues an alert another node announced: the machine is in its state without announcing it again;
+   * the next results resolve it, re-notify it (repeat) or complete `for` as if it had been here all along.
+   */
+  restore(seed: AlertSeed): void {
+    this.state = seed.state
+    this.lastPublished = seed.state
+    this.raisedAt = seed.since
+    this.stateSince = seed.at
+    this.lastNotified = seed.at
+    this.raising = true
+  }
 
   /** A new condition result at `at`: `raise` is the when-condition, `clear` the clear-condition. */
   evaluate(raise: boolean, clear: boolean, at: number): Transition[] {

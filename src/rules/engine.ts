@@ -3,7 +3,7 @@ import type { RuleEffects } from './effects.js'
 import type { AcknowledgeResult } from './operators/alert-state.js'
 import { SteppedScheduler } from './operators/scheduler.js'
 import { isCodeRule, type LoadedRule } from './plan.js'
-import { RunningRule } from './running-rule.js'
+import { type AlertSeeds, RunningRule } from './running-rule.js'
 
 export interface RuleEngineOptions {
   effects: RuleEffects
@@ -40,6 +40,8 @@ export class RuleEngine {
   private readonly clock: () => number
   private readonly effects: RuleEffects
   private readonly log: RuleEngineOptions['log']
+  /** Set by the cluster feature: alert states of the partitions this node took over. */
+  alertSeeds: AlertSeeds | null = null
 
   constructor(options: RuleEngineOptions) {
     this.effects = options.effects
@@ -69,6 +71,7 @@ export class RuleEngine {
         effects: this.effects,
         scheduler: this.scheduler,
         log: this.log,
+        alertSeeds: () => this.alertSeeds,
       })
       if (old) old.retire()
       const err = running.start()
@@ -80,6 +83,7 @@ export class RuleEngine {
             effects: this.effects,
             scheduler: this.scheduler,
             log: this.log,
+        alertSeeds: () => this.alertSeeds,
           })
           if (!again.start()) next.set(rule.id, again)
         }

@@ -5,7 +5,9 @@ import type { Extension, GatewayContext } from '../extension.js'
 import { RateLimitedLog } from '../observability/logger.js'
 import type { Sample } from '../observability/metrics-source.js'
 import { ServiceKey } from '../services.js'
+import type { Event } from '../core/event.js'
 import { checkRuleFiles } from './check-rules.js'
+import type { AlertTransition } from './effects.js'
 import { RuleEngine } from './engine.js'
 import { FolderWatcher } from './folder-watcher.js'
 import { type GatewayEffectStats, gatewayEffects } from './gateway-effects.js'
@@ -25,7 +27,19 @@ export function rulesExtension(ctx: GatewayContext): Extension {
   const dir = ctx.path(ctx.config.rules)
   const log = new RateLimitedLog(ctx.logger, 20)
   const effectStats: GatewayEffectStats = { commandsRefused: 0, publishFailures: 0 }
-  const engine = new RuleEngine({ effects: gatewayEffects(ctx, log, effectStats) })
+  const transitionListeners: ((t: AlertTransition) => void)[] = []
+  const transitionGates: ((t: AlertTransition) => boolean)[] = []
+  const effects = gatewayEffects(ctx, log, effectStats)
+  const engine = new RuleEngine({
+    effects: {
+      ...effects,
+      onAlertTransition(t) {
+        for (const gate of transitionGates) if (!gate(t)) return
+        effects.onAlertTransition(t)
+        for (const listen of transitionListeners) listen(t)
+      },
+    },
+  })
   const folder = new RuleFolder(dir)
   const watcher = new FolderWatcher(
     dir,
@@ -84,6 +98,9 @@ export function rulesExtension(ctx: GatewayContext): Extension {
         stats: () => engine.stats(),
         /** The operator seam (status page): acknowledge a firing alert. */
         acknowledge: (rule: string, key: string, by: string) => engine.acknowledge(rule, key, by),
+        push: (event) => engine.push(event),
+        onAlertTransition: (listener) => void transitionListeners.push(listener),
+        gateAlertTransitions: (gate) => void transitionGates.push(gate),
         /** What the status page shows: each running rule with its counters, and the last load's errors. */
         status: (stats = engine.stats()): RuleFileStatus => ({
           rules: engine.rules.map((r) => ({
@@ -104,7 +121,8 @@ export function rulesExtension(ctx: GatewayContext): Extension {
         return
       }
       await reload('start')
-      subscriptions.push(ctx.events.subscribe((event) => engine.push(event)))
+      // In a cluster the partition streams feed the engine (src/cluster/): each event on its owner node only.
+      if (!ctx.config.cluster.redis) subscriptions.push(ctx.events.subscribe((event) => engine.push(event)))
       subscriptions.push(interval(RULE_TICK_MS).subscribe(() => engine.advanceTo()))
       watcher.start()
     },
@@ -121,6 +139,12 @@ export interface RulesService {
   stats(): ReturnType<RuleEngine['stats']>
   acknowledge(rule: string, key: string, by: string): ReturnType<RuleEngine['acknowledge']>
   status(): RuleFileStatus
+  /** One event into the engine (the cluster feature, which feeds it from the partition streams). */
+  push(event: Event): void
+  /** Every alert transition, after it was published and written. */
+  onAlertTransition(listener: (t: AlertTransition) => void): void
+  /** A gate before publication: false drops the transition (a cluster partition this node gave away). */
+  gateAlertTransitions(gate: (t: AlertTransition) => boolean): void
 }
 export const RULES = new ServiceKey<RulesService>('rules')
 

@@ -1,5 +1,6 @@
 import { Observable, retry, Subject, type Subscriber, type Subscription, timer } from 'rxjs'
 import type { Event } from '../core/event.js'
+import type { AlertSeed } from './alert-machine.js'
 import { EffectRouter } from './effect-router.js'
 import type { RuleEffects } from './effects.js'
 import type { Acknowledgement, AcknowledgeResult } from './operators/alert-state.js'
@@ -23,7 +24,12 @@ export interface RuleHost {
   effects: RuleEffects
   scheduler: SteppedScheduler
   log?: (rule: string, message: string, fields?: Record<string, unknown>) => void
+  /** Where a new alert key of a rule continues from (a cluster takeover); read when the key first appears. */
+  alertSeeds?: () => AlertSeeds | null
 }
+
+/** Alert states another node left, by rule and key. */
+export type AlertSeeds = (rule: string, key: string) => AlertSeed | undefined
 
 /**
  * One rule running on the engine: its pipeline (YAML compiled, or built by a code rule) subscribed to
@@ -69,6 +75,7 @@ export class RunningRule {
       tick: STEP_TICK_MS,
       meter: this.meter,
       acknowledgements: this.acknowledgements,
+      alertSeed: (key: string) => this.host.alertSeeds?.()?.(this.rule.id, key),
     }
     let built: Observable<Effect>
     try {

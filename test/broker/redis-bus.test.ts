@@ -59,7 +59,12 @@ describe('one broker across nodes on Redis', () => {
     await first.endAsync()
     const pub = await client(a.mqttUrl)
     for (const n of [1, 2, 3]) await pub.publishAsync(`jobs/${n}`, String(n), { qos: 1 })
-    const again = await connectClient(b.mqttUrl, { clientId: 'collector-1', clean: false })
+    // Resuming the session reads it from Redis: give a loaded machine time.
+    const again = await connectClient(b.mqttUrl, {
+      clientId: 'collector-1',
+      clean: false,
+      connectTimeout: 15_000,
+    })
     cleanup.push(() => again.endAsync(true))
     const seen: string[] = []
     again.on('message', (_t, payload) => seen.push(payload.toString()))

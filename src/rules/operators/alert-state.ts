@@ -91,6 +91,8 @@ export function alertState<T extends { key: string }>(
       let m = machines.get(key)
       if (!m) {
         m = new AlertMachine(timing)
+        const seed = ctx.alertSeed?.(key)
+        if (seed) m.restore(seed)
         machines.set(key, m)
       }
       return m

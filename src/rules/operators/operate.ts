@@ -1,4 +1,5 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscriber } from 'rxjs'
+import type { AlertSeed } from '../alert-machine.js'
 import type { Acknowledgement } from './alert-state.js'
 import { DEFAULT_TICK_MS } from './scheduler.js'
 
@@ -14,6 +15,8 @@ export interface RuleContext {
   meter?: RuleMeter
   /** Operator acknowledgements of firing alerts (`alertState` stops re-notifying). */
   acknowledgements?: Observable<Acknowledgement>
+  /** The state a key's alert continues from when its machine is created (a cluster takeover). */
+  alertSeed?: (key: string) => AlertSeed | undefined
 }
 
 /** Per-rule figures the operators keep up to date (the gateway's per-rule metrics and status page). */
@@ -56,6 +59,7 @@ export function resolveContext(options: { scheduler?: SchedulerLike; tick?: numb
     tick: options.tick ?? base?.tick ?? DEFAULT_TICK_MS,
     ...(base?.meter ? { meter: base.meter } : {}),
     ...(base?.acknowledgements ? { acknowledgements: base.acknowledgements } : {}),
+    ...(base?.alertSeed ? { alertSeed: base.alertSeed } : {}),
   }
 }
 

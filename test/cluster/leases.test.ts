@@ -1,0 +1,46 @@
+import { Redis } from 'ioredis'
+import { describe, expect, it } from 'vitest'
+import { Leases } from '../../src/cluster/leases.js'
+import { useCleanup } from '../helpers/cleanup.js'
+import { useRedis } from '../helpers/redis.js'
+
+const cleanup = useCleanup()
+const redis = useRedis()
+
+function leases(nodeId: string, ttlMs: number) {
+  // This file's own redis-server: the key space is the test's.
+  const conn = new Redis(redis.url)
+  cleanup.push(() => conn.quit())
+  const log: string[] = []
+  const l = new Leases(conn, nodeId, 6, ttlMs, {
+    acquired: async (p) => void log.push(`+${p}`),
+    releasing: async (p) => void log.push(`-${p}`),
+    lost: (p) => void log.push(`lost ${p}`),
+  })
+  return { l, log }
+}
+
+describe('partition leases in Redis', () => {
+  it('rebalance on join, takeover after a node stops renewing (TTL), renewals keep what is held', async () => {
+    const a = leases('a', 400)
+    const b = leases('b', 400)
+    await a.l.round()
+    expect([...a.l.owned].sort()).toEqual([0, 1, 2, 3, 4, 5])
+    await b.l.round() // b is live now; nothing free yet
+    expect(b.l.owned.size).toBe(0)
+    await a.l.round() // a sees two live nodes and gives back half
+    expect(a.l.owned.size).toBe(3)
+    await b.l.round()
+    expect(b.l.owned.size).toBe(3)
+    // b stops renewing (a dead node): after the TTL its partitions are free and a takes them.
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      await a.l.round() // a renews within its TTL all along
+    }
+    expect(a.l.owned.size).toBe(6)
+    expect(a.log.filter((e) => e.startsWith('+')).length).toBe(9)
+    // b comes back from a pause: its renewals fail, it learns it lost them.
+    await b.l.round()
+    expect(b.log.filter((e) => e.startsWith('lost')).length).toBe(3)
+  })
+})
