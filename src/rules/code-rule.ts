@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import { readFileSync } from 'node:fs'
-import { basename } from 'node:path'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { basename, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Observable, Subject } from 'rxjs'
 import type { Event } from '../core/event.js'
@@ -94,10 +95,13 @@ export async function loadCodeRule(file: string): Promise<{ rule: CodeRule } | {
   return { rule }
 }
 
-/** Compiles a `.rule.ts` with esbuild (types stripped, nothing bundled) and imports it from memory. */
+/**
+ * Compiles a `.rule.ts` with esbuild (types stripped, nothing bundled) and imports it. The compiled
+ * module is imported from a private temporary file, not a data: URL, because Node applies inline source
+ * maps to file modules only: stack traces then name the .ts file and its own lines (errors show file:line).
+ */
 async function importTypeScript(file: string, text: string): Promise<Record<string, unknown>> {
   const esbuild = await import('esbuild')
-  // Stack traces of the compiled code then point at the .ts file's lines (errors show file:line).
   process.setSourceMapsEnabled(true)
   const out = esbuild.transformSync(text, {
     loader: 'ts',
@@ -106,7 +110,15 @@ async function importTypeScript(file: string, text: string): Promise<Record<stri
     sourcefile: file,
     sourcemap: 'inline',
   })
-  return import(`data:text/javascript;base64,${Buffer.from(out.code).toString('base64')}`)
+  const dir = mkdtempSync(join(tmpdir(), 'tidegate-rule-'))
+  try {
+    const compiled = join(dir, `${basename(file)}.mjs`)
+    writeFileSync(compiled, out.code, { mode: 0o600 })
+    return await import(pathToFileURL(compiled).href)
+  } finally {
+    // The module (and its source map) stay loaded; the file is not needed once imported.
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 interface CompileError {
