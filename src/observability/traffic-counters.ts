@@ -16,13 +16,15 @@ export type PublishKind =
   | 'other'
 
 export function publishKind(topic: string): PublishKind {
+  // startsWith/endsWith at offsets, not slice: this runs for every publish the broker handles.
   if (topic.startsWith('devices/')) {
     const rest = topic.indexOf('/', 8)
     if (rest < 0) return 'device_data'
-    const tail = topic.slice(rest + 1)
-    if (tail.startsWith('commands/') || tail === 'commands') return 'command'
-    if (tail === 'acks') return 'ack'
-    if (tail === 'availability') return 'availability'
+    const tail = rest + 1
+    if (topic.startsWith('commands/', tail) || (topic.length === tail + 8 && topic.endsWith('commands')))
+      return 'command'
+    if (topic.length === tail + 4 && topic.endsWith('acks')) return 'ack'
+    if (topic.length === tail + 12 && topic.endsWith('availability')) return 'availability'
     return 'device_data'
   }
   if (topic.startsWith('alerts/')) return 'alert'
@@ -32,20 +34,25 @@ export function publishKind(topic: string): PublishKind {
   return 'other'
 }
 
-const SEP = '\u0000'
+/** A count that is bumped in place: no Map.set, no key string per message. */
+interface Counter {
+  n: number
+}
 
 /**
- * Cheap hot-path counters: one Map increment per accepted event and per broker publish. Keys are built
- * from bounded values only (source, device type, stream; publish origin and kind).
+ * Cheap hot-path counters: one increment per accepted event and per broker publish, found through
+ * nested Maps of bounded values (source, device type, stream; publish origin and kind), so no key
+ * string is built per message.
  */
 export class TrafficCounters {
-  private readonly events = new Map<string, number>()
-  private readonly publishes = new Map<string, number>()
+  /** source → type → stream → count */
+  private readonly events = new Map<string, Map<string, Map<string, Counter>>>()
+  /** origin → kind → count */
+  private readonly publishes = new Map<string, Map<PublishKind, Counter>>()
   private subscription: Subscription | null = null
   private unlisten: Unlisten | null = null
   private readonly onPublish = (packet: BrokerMessage, client: BrokerClient | null): void => {
-    const key = `${client ? 'client' : 'gateway'}${SEP}${publishKind(packet.topic)}`
-    this.publishes.set(key, (this.publishes.get(key) ?? 0) + 1)
+    counter(branch(this.publishes, client ? 'client' : 'gateway'), publishKind(packet.topic)).n++
   }
 
   constructor(private readonly ctx: GatewayContext) {}
@@ -63,21 +70,34 @@ export class TrafficCounters {
   }
 
   private countEvent(e: Event): void {
-    const key = `${e.source}${SEP}${e.type}${SEP}${e.stream}`
-    this.events.set(key, (this.events.get(key) ?? 0) + 1)
+    counter(branch(branch(this.events, e.source), e.type), e.stream).n++
   }
 
   *eventSeries(): Iterable<[Record<string, string>, number]> {
-    for (const [key, n] of this.events) {
-      const [source = '', type = '', stream = ''] = key.split(SEP)
-      yield [{ source, type, stream }, n]
-    }
+    for (const [source, types] of this.events)
+      for (const [type, streams] of types)
+        for (const [stream, c] of streams) yield [{ source, type, stream }, c.n]
   }
 
   *publishSeries(): Iterable<[Record<string, string>, number]> {
-    for (const [key, n] of this.publishes) {
-      const [origin = '', kind = ''] = key.split(SEP)
-      yield [{ origin, kind }, n]
-    }
+    for (const [origin, kinds] of this.publishes) for (const [kind, c] of kinds) yield [{ origin, kind }, c.n]
   }
+}
+
+function branch<K, V>(map: Map<string, Map<K, V>>, key: string): Map<K, V> {
+  let m = map.get(key)
+  if (m === undefined) {
+    m = new Map()
+    map.set(key, m)
+  }
+  return m
+}
+
+function counter<K>(map: Map<K, Counter>, key: K): Counter {
+  let c = map.get(key)
+  if (c === undefined) {
+    c = { n: 0 }
+    map.set(key, c)
+  }
+  return c
 }
