@@ -158,6 +158,23 @@ export class Broker {
     return subscribeInternal(this.instance, filter, deliver)
   }
 
+  /**
+   * In a cluster: an internal subscription to what other nodes' clients and the other gateways published
+   * (acks for commands this node sent, availability of devices connected elsewhere). Never fires on a
+   * single node, which subscribes nothing.
+   */
+  async subscribeFromOtherNodes(
+    filter: string,
+    deliver: (message: BrokerMessage) => void,
+  ): Promise<() => Promise<void>> {
+    if (!this.bus) return async () => {}
+    const own = this.instance.id
+    return subscribeInternal(this.instance, filter, (message) => {
+      // Aedes stamps each packet with the id of the broker it entered through.
+      if ((message as { brokerId?: string }).brokerId !== own) deliver(message)
+    })
+  }
+
   get listeners(): readonly BoundListener[] {
     return this.net.listeners
   }

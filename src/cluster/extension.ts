@@ -9,6 +9,7 @@ import { clusterConfigChecker } from './config-check.js'
 import { Leases } from './leases.js'
 import { clusterSamples } from './metrics.js'
 import { clusterNodeId } from './node-id.js'
+import { followRemoteDevices } from './remote-devices.js'
 import { compilePartitioner } from './partition.js'
 import { AlertSnapshots } from './snapshot.js'
 import { PartitionStreams } from './streams.js'
@@ -98,6 +99,7 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
       })
   }
   let events: Subscription | null = null
+  let unfollow: (() => Promise<void>)[] = []
 
   return {
     name: 'cluster',
@@ -151,6 +153,7 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
           snapshots.record(p, t)
         })
       }
+      unfollow = await followRemoteDevices(ctx.broker, ctx.devices)
       events = ctx.events.subscribe((event: Event) => streams.append(partition(event), event))
       streams.start()
       runRound()
@@ -161,6 +164,7 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
     async stop() {
       if (timer) clearInterval(timer)
       events?.unsubscribe()
+      for (const off of unfollow.splice(0)) await off()
       await round
       await streams.stop()
       // A clean stop hands the partitions over at once instead of after the lease TTL.

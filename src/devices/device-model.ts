@@ -29,6 +29,8 @@ export interface DeviceModel {
   publishCommandResult: (o: CommandOutcome) => void
   /** Problems in the device types' `commands:` (reported by the commands feature at start). */
   commandErrors: FileError[]
+  /** Other views of "online" (a cluster: connected to another node); commands go to such a device too. */
+  onlineElsewhere: ((device: string) => boolean)[]
 }
 
 export function createDeviceModel(
@@ -37,6 +39,7 @@ export function createDeviceModel(
 ): DeviceModel {
   const cfg = ctx.config.devices
   // Empty until the registry feature reads the file; reloads replace its entries in place.
+  const onlineElsewhere: ((device: string) => boolean)[] = []
   const registry = new DeviceRegistry([], {
     allowUnknown: cfg.allowUnknown,
     unregisteredListSize: cfg.unregisteredListSize,
@@ -73,7 +76,7 @@ export function createDeviceModel(
     errors,
   } = createGatewayCommands(ctx, {
     typeOf: (d) => registry.typeOf(d),
-    isOnline: (d) => availability.isOnline(d),
+    isOnline: (d) => availability.isOnline(d) || onlineElsewhere.some((online) => online(d)),
     tagsFor: (d) => registry.tagsFor(d),
     clock,
   })
@@ -87,5 +90,6 @@ export function createDeviceModel(
     commands,
     publishCommandResult: publishResult,
     commandErrors: errors,
+    onlineElsewhere,
   }
 }

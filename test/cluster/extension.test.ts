@@ -17,6 +17,22 @@ const PARTITIONS = 8
 function rulesDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'tidegate-cluster-rules-'))
   writeFileSync(
+    join(dir, 'vent.yaml'),
+    `version: 1
+id: vent
+from: { type: climate-sensor }
+where: "device.startsWith('vent-')"
+when: "data.temperature > 30"
+severity: info
+actions:
+  - command: { device: cmd-fan, name: set, params: { on: true } }
+`,
+  )
+  writeFileSync(
+    join(dir, 'registry.yaml'),
+    'version: 1\ndevices:\n  - { id: cmd-fan, type: fan, tags: { zone: test } }\n',
+  )
+  writeFileSync(
     join(dir, 'hot.yaml'),
     `version: 1
 id: hot
@@ -34,6 +50,7 @@ actions:
 async function node(nodeId: string, rules: string) {
   const g = await startTestGateway({
     rules,
+    devices: { registry: join(rules, 'registry.yaml') },
     cluster: { redis: redis.url, nodeId, partitions: PARTITIONS, leaseTtl: '600ms' },
   })
   cleanup.push(() => g.gateway.stop())
@@ -49,6 +66,49 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs = 8000):
 }
 
 describe('rules partitioned across nodes', () => {
+  it('a command from a rule owned by B reaches a device on A; its ack reaches B', async () => {
+    const admin = new Redis(redis.url)
+    cleanup.push(() => admin.quit())
+    const rules = rulesDir()
+    const a = await node('cmd-a', rules)
+    const b = await node('cmd-b', rules)
+    await until(async () => {
+      const owners = await admin.mget(...Array.from({ length: PARTITIONS }, (_, p) => leaseKey(p)))
+      return owners.filter((o) => o === 'cmd-b').length === PARTITIONS / 2
+    })
+    const owners = await admin.mget(...Array.from({ length: PARTITIONS }, (_, p) => leaseKey(p)))
+    const sensorId = Array.from({ length: 100 }, (_, i) => `vent-${i}`).find(
+      (d) => owners[partitionOf(d, PARTITIONS)] === 'cmd-b',
+    ) as string
+    // The fan is connected to A and answers every command.
+    const fan = await connectClient(a.mqttUrl, { clientId: 'cmd-fan' })
+    cleanup.push(() => fan.endAsync(true))
+    const commands: unknown[] = []
+    fan.on('message', (_topic, payload) => {
+      const command = JSON.parse(payload.toString()) as { id: string }
+      commands.push(command)
+      void fan.publishAsync('devices/cmd-fan/acks', JSON.stringify({ id: command.id, status: 'ok' }), {
+        qos: 1,
+      })
+    })
+    await fan.subscribeAsync('devices/cmd-fan/commands/+', { qos: 1 })
+    const sensor = await connectClient(a.mqttUrl)
+    cleanup.push(() => sensor.endAsync(true))
+    // B learns that the fan is online from A's availability message.
+    await new Promise((r) => setTimeout(r, 300))
+    await sensor.publishAsync(`devices/${sensorId}/telemetry`, JSON.stringify({ temperature: 35 }), {
+      qos: 1,
+    })
+    await until(() => commands.length > 0)
+    expect(commands[0]).toMatchObject({ name: 'set', params: { on: true }, source: 'rule:vent' })
+    const acked = await queryUntil(
+      b.influx,
+      `SELECT attempt FROM commands WHERE device='cmd-fan' AND status='acked'`,
+      (r) => r.length > 0,
+    )
+    expect(acked.rows).toHaveLength(1)
+  }, 30_000)
+
   it('the owner of a device’s partition runs its rules; after the owner leaves, the next one continues the alert', async () => {
     const admin = new Redis(redis.url)
     cleanup.push(() => admin.quit())
