@@ -92,7 +92,7 @@ export class Gateway {
     const { catalog, errors } = loadCatalog(this.path(this.config.catalog))
     // A bad device file is reported and left out; the other types keep working.
     for (const e of errors)
-      this.logger.error({ file: e.file, line: e.line }, `device catalog: ${formatFileError(e)}`)
+      this.logger.error({ file: e.file, line: e.line, code: e.code }, `device catalog: ${formatFileError(e)}`)
     // The device model answers questions (known? tags? online?); the devices features fill it from files
     // and MQTT. Ingest asks it, installs nothing into it.
     const devices = createDeviceModel(

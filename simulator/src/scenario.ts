@@ -1,6 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { toMs } from '../../src/core/duration.js'
+import { SCENARIO_FILE } from '../../src/core/error-codes.js'
 import { type FileError, FileErrors } from '../../src/core/file-errors.js'
 import { checkAgainstSchema } from '../../src/core/schema-check.js'
 import { parseYamlFile, parseYamlText, type YamlSource } from '../../src/core/yaml-source.js'
@@ -46,7 +47,7 @@ function explainKind(e: FileError): FileError {
   return { ...e, message: `kind must be one of ${names.join(', ')}` }
 }
 
-/** Parses and validates a scenario; every problem comes back as `file:line:col path: message`. */
+/** Parses and validates a scenario; every problem comes back as `file:line:col CODE path: message`. */
 export function checkScenarioSource(source: YamlSource): { scenario?: Scenario; errors: FileError[] } {
   if (source.errors.length) return { errors: source.errors }
   const errors = checkAgainstSchema(source, validate()).map(explainKind)
@@ -58,13 +59,13 @@ export function checkScenarioSource(source: YamlSource): { scenario?: Scenario; 
 
 /** Loads a scenario file or throws FileErrors listing every problem. */
 export function loadScenarioFile(file: string): Scenario {
-  const { scenario, errors } = checkScenarioSource(parseYamlFile(file))
+  const { scenario, errors } = checkScenarioSource(parseYamlFile(file, SCENARIO_FILE))
   if (!scenario) throw new FileErrors(errors)
   return scenario
 }
 
 export function loadScenarioText(text: string, file = '<scenario>'): Scenario {
-  const { scenario, errors } = checkScenarioSource(parseYamlText(text, file))
+  const { scenario, errors } = checkScenarioSource(parseYamlText(text, file, SCENARIO_FILE))
   if (!scenario) throw new FileErrors(errors)
   return scenario
 }
@@ -73,7 +74,13 @@ export function loadScenarioText(text: string, file = '<scenario>'): Scenario {
 function crossCheck(s: Scenario, source: YamlSource): FileError[] {
   const out: FileError[] = []
   const at = (path: (string | number)[], message: string) =>
-    out.push({ file: source.file, ...source.locate(path), path: `/${path.join('/')}`, message })
+    out.push({
+      file: source.file,
+      ...source.locate(path),
+      code: 'TG_SCENARIO_REFERENCE',
+      path: `/${path.join('/')}`,
+      message,
+    })
   const zones = new Set(s.zones.map((z) => z.id))
   s.devices.forEach((g, i) => {
     if (g.perZone && zones.size === 0) at(['devices', i, 'perZone'], 'perZone needs at least one zone')

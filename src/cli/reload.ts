@@ -18,8 +18,10 @@ export async function reloadConfig(
   try {
     config = loadConfig(file).config
   } catch (err) {
-    const detail = err instanceof FileErrors ? err.errors.map(formatFileError) : [(err as Error).message]
-    logger.error({ errors: detail }, 'config reload refused: the running config stays')
+    const problems = err instanceof FileErrors ? err.errors : []
+    const detail = problems.length ? problems.map(formatFileError) : [(err as Error).message]
+    const codes = [...new Set(problems.map((e) => e.code))]
+    logger.error({ errors: detail, codes }, 'config reload refused: the running config stays')
     return false
   }
   const applied: string[] = []

@@ -1,6 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
 import { toMs } from '../core/duration.js'
+import { DEVICE_TYPE_FILE } from '../core/error-codes.js'
 import type { FileError } from '../core/file-errors.js'
 import { parseYamlFile } from '../core/yaml-source.js'
 import type { DeviceType } from '../devices/catalog.js'
@@ -41,10 +42,11 @@ export class CommandCatalog {
         try {
           validate = ajv.compile(def.params)
         } catch (err) {
-          const source = parseYamlFile(type.file)
+          const source = parseYamlFile(type.file, DEVICE_TYPE_FILE)
           errors.push({
             file: type.file,
             ...source.locate(['commands', name, 'params']),
+            code: 'TG_CATALOG_COMMAND_SCHEMA_INVALID',
             path: `/commands/${name}/params`,
             message: `invalid JSON Schema: ${(err as Error).message}`,
           })

@@ -29,7 +29,10 @@ export function commandsExtension(ctx: GatewayContext): Extension {
     name: 'commands',
     async start() {
       for (const e of ctx.devices.commandErrors)
-        ctx.logger.error({ file: e.file }, `device commands: ${formatFileError(e)}`)
+        ctx.logger.error(
+          { file: e.file, line: e.line, code: e.code },
+          `device commands: ${formatFileError(e)}`,
+        )
       unlisten.push(
         ctx.broker.onPublish((packet, client) =>
           handleCommandTopic(topicDeps, packet.topic, packet.payload, client?.id ?? null),

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import type { TSchema } from '@sinclair/typebox'
+import { CONFIG_FILE } from '../core/error-codes.js'
 import { type FileError, FileErrors } from '../core/file-errors.js'
 import { checkAgainstSchema, createOperatorFileAjv, plainMessage } from '../core/schema-check.js'
 import { parseYamlFile } from '../core/yaml-source.js'
@@ -39,16 +40,23 @@ export interface LoadedConfig {
 
 /**
  * Loads, overrides from the environment, validates and freezes the gateway config.
- * Throws FileErrors listing every problem as `file:line:col path: message`; a problem caused by an
+ * Throws FileErrors listing every problem as `file:line:col CODE path: message`; a problem caused by an
  * environment variable names the variable instead of a file position.
  */
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  const source = parseYamlFile(file)
+  const source = parseYamlFile(file, CONFIG_FILE)
   if (source.errors.length) throw new FileErrors(source.errors)
   if (source.value === null || source.value === undefined) source.value = {}
   if (typeof source.value !== 'object' || Array.isArray(source.value)) {
     throw new FileErrors([
-      { file, line: 1, col: 1, path: '/', message: 'the config must be a mapping of keys' },
+      {
+        file,
+        line: 1,
+        col: 1,
+        code: 'TG_CONFIG_INVALID',
+        path: '/',
+        message: 'the config must be a mapping of keys',
+      },
     ])
   }
   // `TIDEGATE_X_FILE=path` supplies `TIDEGATE_X` from a file (secrets; see docs/security.md).

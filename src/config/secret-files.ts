@@ -31,6 +31,7 @@ export function withSecretFiles(
         file: `env ${name}`,
         line: 0,
         col: 0,
+        code: 'TG_CONFIG_SECRET_FILE',
         path: '',
         message: `cannot read secret file ${value} (${code})`,
       })

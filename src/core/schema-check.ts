@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
+import { schemaErrorCode } from './error-codes.js'
 import type { FileError } from './file-errors.js'
 import type { YamlSource } from './yaml-source.js'
 
@@ -132,6 +133,7 @@ export function checkAgainstSchema(source: YamlSource, validate: ValidateFunctio
     out.push({
       file: source.file,
       ...(unknownKey === undefined ? source.locate(segs) : source.locate([...segs, unknownKey], 'key')),
+      code: schemaErrorCode(source.codes, e.keyword),
       path,
       message: msg,
     })

@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml'
+import type { YamlFileCodes } from './error-codes.js'
 import type { FileError } from './file-errors.js'
 
 /** A parsed YAML file that can tell where any path in it came from. */
 export interface YamlSource {
   file: string
+  /** The codes this kind of file reports (config, device type, registry, rule). */
+  codes: YamlFileCodes
   value: unknown
   /**
    * Line and column (1-based) of the node at `path`, or of its closest existing parent.
@@ -15,7 +18,7 @@ export interface YamlSource {
   errors: FileError[]
 }
 
-export function parseYamlFile(file: string): YamlSource {
+export function parseYamlFile(file: string, codes: YamlFileCodes): YamlSource {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -23,15 +26,16 @@ export function parseYamlFile(file: string): YamlSource {
     const message = `cannot read file: ${(err as Error).message}`
     return {
       file,
+      codes,
       value: undefined,
       locate: () => ({ line: 0, col: 0 }),
-      errors: [{ file, line: 0, col: 0, path: '', message }],
+      errors: [{ file, line: 0, col: 0, code: codes.unreadable, path: '', message }],
     }
   }
-  return parseYamlText(text, file)
+  return parseYamlText(text, file, codes)
 }
 
-export function parseYamlText(text: string, file: string): YamlSource {
+export function parseYamlText(text: string, file: string, codes: YamlFileCodes): YamlSource {
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
   const at = (offset: number) => {
@@ -41,6 +45,7 @@ export function parseYamlText(text: string, file: string): YamlSource {
   const errors: FileError[] = doc.errors.map((e) => ({
     file,
     ...at(e.pos[0]),
+    code: codes.syntax,
     path: '',
     message: e.message.split('\n')[0] ?? e.message,
   }))
@@ -68,5 +73,5 @@ export function parseYamlText(text: string, file: string): YamlSource {
     const range = best?.range
     return range ? at(range[0]) : { line: 1, col: 1 }
   }
-  return { file, value: errors.length ? undefined : doc.toJS({ maxAliasCount: 100 }), locate, errors }
+  return { file, codes, value: errors.length ? undefined : doc.toJS({ maxAliasCount: 100 }), locate, errors }
 }

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { Ajv, type ValidateFunction } from 'ajv'
 import addFormatsModule from 'ajv-formats'
+import { DEVICE_TYPE_FILE } from '../core/error-codes.js'
 import type { FileError } from '../core/file-errors.js'
 import {
   checkAgainstSchema,
@@ -107,6 +108,7 @@ export function loadCatalog(dir: string): CatalogLoad {
       file: dir,
       line: 0,
       col: 0,
+      code: 'TG_CATALOG_FOLDER_UNREADABLE',
       path: '',
       message: `cannot read catalog folder: ${(err as Error).message}`,
     })
@@ -126,6 +128,7 @@ export function loadCatalog(dir: string): CatalogLoad {
       errors.push({
         file,
         ...result.typeAt,
+        code: 'TG_CATALOG_DUPLICATE_TYPE',
         path: '/type',
         message: `type "${result.name}" is already declared in ${existing.file}`,
       })
@@ -140,7 +143,7 @@ function compileTypeFile(
   file: string,
   payloadAjv: Ajv,
 ): (DeviceType & { typeAt: { line: number; col: number } }) | { errors: FileError[] } {
-  const source = parseYamlFile(file)
+  const source = parseYamlFile(file, DEVICE_TYPE_FILE)
   if (source.errors.length) return { errors: source.errors }
   const errors = checkAgainstSchema(source, validateTypeFile)
   if (errors.length) return { errors }
@@ -153,6 +156,7 @@ function compileTypeFile(
       errors.push({
         file,
         ...source.locate(['topics', i]),
+        code: 'TG_CATALOG_TOPIC_INVALID',
         path: `/topics/${i}`,
         message: (err as Error).message,
       })
@@ -162,6 +166,7 @@ function compileTypeFile(
     errors.push({
       file,
       ...source.locate(['measurement']),
+      code: 'TG_CATALOG_INVALID',
       path: '/measurement',
       message: 'a measurement must not start with "#" (InfluxDB reads such a line as a comment)',
     })
@@ -170,7 +175,13 @@ function compileTypeFile(
   const metaErrors = payloadSchemaErrors(payloadAjv, def.schema)
   if (metaErrors.length) {
     for (const m of metaErrors)
-      errors.push({ file, ...source.locate(['schema', ...m.segs]), path: m.path, message: m.message })
+      errors.push({
+        file,
+        ...source.locate(['schema', ...m.segs]),
+        code: 'TG_CATALOG_SCHEMA_INVALID',
+        path: m.path,
+        message: m.message,
+      })
   } else {
     try {
       validate = payloadAjv.compile(def.schema)
@@ -179,6 +190,7 @@ function compileTypeFile(
       errors.push({
         file,
         ...source.locate(['schema', ...where.segs], 'key'),
+        code: 'TG_CATALOG_SCHEMA_INVALID',
         path: where.path,
         message: `invalid JSON Schema: ${(err as Error).message}`,
       })
@@ -188,6 +200,7 @@ function compileTypeFile(
     errors.push({
       file,
       ...source.locate(['schema', 'type']),
+      code: 'TG_CATALOG_SCHEMA_INVALID',
       path: '/schema/type',
       message: 'a payload schema must describe an object',
     })
@@ -263,6 +276,7 @@ function undeclaredNames(def: DeviceTypeFile, source: YamlSource, file: string):
         errors.push({
           file,
           ...source.locate([key, i]),
+          code: 'TG_CATALOG_UNDECLARED_NAME',
           path: `/${key}/${i}`,
           message: `"${name}" is not a property of the payload schema`,
         })

@@ -52,7 +52,7 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
     const next = loadRegistry(where.file, new Set(ctx.catalog.types.keys()), where)
     if (next.errors.length) {
       for (const e of next.errors)
-        ctx.logger.error({ file: e.file, line: e.line }, `registry: ${formatFileError(e)}`)
+        ctx.logger.error({ file: e.file, line: e.line, code: e.code }, `registry: ${formatFileError(e)}`)
       ctx.logger.error(
         { file: where.file, errors: next.errors.length },
         'registry edit rejected; the previous registry stays in force',
@@ -70,7 +70,7 @@ export function registryExtension(ctx: GatewayContext, clock: Clock = systemCloc
       const loaded = loadRegistry(where.file, new Set(ctx.catalog.types.keys()), where)
       // A bad entry is reported and left out; the good ones are in force.
       for (const e of loaded.errors)
-        ctx.logger.error({ file: e.file, line: e.line }, `registry: ${formatFileError(e)}`)
+        ctx.logger.error({ file: e.file, line: e.line, code: e.code }, `registry: ${formatFileError(e)}`)
       registry.replace(loaded.entries)
       stopNewcomers = registry.onNewUnregistered(() => publishUnregisteredSoon())
       unwatch = watchFile(

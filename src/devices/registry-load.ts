@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { REGISTRY_FILE, schemaErrorCode } from '../core/error-codes.js'
 import type { FileError } from '../core/file-errors.js'
 import { checkAgainstSchema, createOperatorFileAjv, plainMessage } from '../core/schema-check.js'
 import { parseYamlFile } from '../core/yaml-source.js'
@@ -25,9 +26,13 @@ export function loadRegistry(
 ): RegistryLoad {
   if (!existsSync(file)) {
     if (!options.required) return { entries: [], errors: [] }
-    return { entries: [], errors: [{ file, line: 0, col: 0, path: '', message: 'registry file not found' }] }
+    const notFound = 'registry file not found'
+    return {
+      entries: [],
+      errors: [{ file, line: 0, col: 0, code: 'TG_REGISTRY_NOT_FOUND', path: '', message: notFound }],
+    }
   }
-  const source = parseYamlFile(file)
+  const source = parseYamlFile(file, REGISTRY_FILE)
   if (source.errors.length) return { entries: [], errors: source.errors }
   if (source.value === null || source.value === undefined) return { entries: [], errors: [] }
   const fileErrors = checkAgainstSchema(source, validateFile)
@@ -47,6 +52,7 @@ export function loadRegistry(
         errors.push({
           file,
           ...source.locate(['devices', i, ...segs, ...extra]),
+          code: schemaErrorCode(REGISTRY_FILE, e.keyword),
           path: `/devices/${i}${e.instancePath}`,
           message: plainMessage(e),
         })
@@ -58,6 +64,7 @@ export function loadRegistry(
       errors.push({
         file,
         ...source.locate(['devices', i, 'type']),
+        code: 'TG_REGISTRY_UNKNOWN_TYPE',
         path: `/devices/${i}/type`,
         message: `unknown device type "${entry.type}" (known: ${[...knownTypes].join(', ') || 'none'})`,
       })
@@ -68,6 +75,7 @@ export function loadRegistry(
       errors.push({
         file,
         ...source.locate(['devices', i, 'id']),
+        code: 'TG_REGISTRY_DUPLICATE_ID',
         path: `/devices/${i}/id`,
         message: `device "${entry.id}" is already registered at /devices/${first}`,
       })

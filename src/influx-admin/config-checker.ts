@@ -30,6 +30,7 @@ export function shapeProblems(influx: GatewayConfig['influx'], types: Iterable<D
       const v = influx[key]
       if (v !== undefined && !(Array.isArray(v) && v.length === 0))
         problems.push({
+          code: 'TG_CONFIG_CONFLICT',
           path: [key],
           message: `not managed on api v2: set bucket retention and downsampling tasks in InfluxDB (docs/influx.md)`,
         })
@@ -38,6 +39,7 @@ export function shapeProblems(influx: GatewayConfig['influx'], types: Iterable<D
   }
   if (influx.retention && influx.retentionPolicy && influx.retentionPolicy !== RAW_POLICY)
     problems.push({
+      code: 'TG_CONFIG_CONFLICT',
       path: ['retention'],
       message: `influx.retention manages the default policy ${RAW_POLICY}, but influx.retentionPolicy writes to "${influx.retentionPolicy}": remove one of them`,
     })
@@ -49,12 +51,14 @@ export function shapeProblems(influx: GatewayConfig['influx'], types: Iterable<D
     const first = seen.get(key)
     if (first !== undefined)
       problems.push({
+        code: 'TG_CONFIG_DUPLICATE',
         path: ['downsample', i, 'measurement'],
         message: `"${entry.measurement}" with keep ${entry.keep} is already downsampled by entry ${first + 1}: both would write tidegate_${entry.keep}.${entry.measurement}`,
       })
     else seen.set(key, i)
     if (keepMs(entry.keep) < everyMs(entry.every))
       problems.push({
+        code: 'TG_CONFIG_CONFLICT',
         path: ['downsample', i, 'keep'],
         message: `keep ${entry.keep} is shorter than every ${entry.every}: no downsampled point would be kept`,
       })
@@ -63,15 +67,18 @@ export function shapeProblems(influx: GatewayConfig['influx'], types: Iterable<D
     const all = new Set(written.flatMap((w) => [...w.fields]))
     for (const field of Object.keys(entry.fields)) {
       const at = ['downsample', i, 'fields', field]
-      if (field === 'time') problems.push({ path: at, message: '"time" is not a field' })
+      if (field === 'time')
+        problems.push({ code: 'TG_CONFIG_UNKNOWN_NAME', path: at, message: '"time" is not a field' })
       else if (writers.length === 0) continue
       else if (written.some((w) => w.tags.has(field)))
         problems.push({
+          code: 'TG_CONFIG_UNKNOWN_NAME',
           path: at,
           message: `"${field}" is a tag of ${entry.measurement}, not a field: GROUP BY * keeps tags as they are`,
         })
       else if (!all.has(field))
         problems.push({
+          code: 'TG_CONFIG_UNKNOWN_NAME',
           path: at,
           message: `unknown field "${field}" of measurement ${entry.measurement} (fields: ${[...all].sort().join(', ')})`,
         })

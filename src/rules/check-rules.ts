@@ -24,6 +24,7 @@ export async function checkRuleFiles(config: Readonly<GatewayConfig>, baseDir: s
         file: rule.file,
         line: 0,
         col: 0,
+        code: 'TG_RULE_UNKNOWN_TYPE',
         path: '/from/type',
         message: `device type "${type}" is not in the catalog (${[...types.keys()].join(', ')})`,
       })

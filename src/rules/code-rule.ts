@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os'
 import { basename, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { type Observable, Subject } from 'rxjs'
+import type { ErrorCode } from '../core/error-codes.js'
 import type { Event } from '../core/event.js'
 import type { FileError } from '../core/file-errors.js'
 import type { Effect } from './operators/effects.js'
 import { newMeter, withRuleContext } from './operators/operate.js'
 import { SteppedScheduler } from './operators/scheduler.js'
 import type { CodeRule } from './plan.js'
+import { unreadableRuleFile } from './problems.js'
 import { locate } from './running-rule.js'
 import { ruleTools } from './tools.js'
 
@@ -27,17 +29,15 @@ const ID_RE = /^[A-Za-z0-9_.-]+$/
  * privileges: only files in the rules folder are ever loaded.
  */
 export async function loadCodeRule(file: string): Promise<{ rule: CodeRule } | { errors: FileError[] }> {
-  const fail = (message: string, err?: unknown) => {
+  const fail = (code: ErrorCode, message: string, err?: unknown) => {
     const at = err === undefined ? null : position(err, file)
-    return { errors: [{ file, line: at?.line ?? 1, col: at?.col ?? 1, path: '', message }] }
+    return { errors: [{ file, line: at?.line ?? 1, col: at?.col ?? 1, code, path: '', message }] }
   }
   let text: string
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    return {
-      errors: [{ file, line: 0, col: 0, path: '', message: `cannot read file: ${(err as Error).message}` }],
-    }
+    return { errors: [unreadableRuleFile(file, err)] }
   }
   const fingerprint = createHash('sha256').update(text).digest('hex')
   let mod: Record<string, unknown>
@@ -54,19 +54,23 @@ export async function loadCodeRule(file: string): Promise<{ rule: CodeRule } | {
             file,
             line: e?.location?.line ?? 1,
             col: (e?.location?.column ?? 0) + 1,
+            code: 'TG_RULE_CODE_LOAD',
             path: '',
             message: e?.text ?? 'does not compile',
           },
         ],
       }
     }
-    return fail(`cannot load: ${(err as Error).message}`, err)
+    return fail('TG_RULE_CODE_LOAD', `cannot load: ${(err as Error).message}`, err)
   }
   const build = mod.default
   if (typeof build !== 'function')
-    return fail('the default export must be a function (events$, t) => Observable of effects')
+    return fail(
+      'TG_RULE_CODE_EXPORT',
+      'the default export must be a function (events$, t) => Observable of effects',
+    )
   const id = typeof mod.id === 'string' ? mod.id : basename(file).replace(/\.rule\.(mjs|ts)$/, '')
-  if (!ID_RE.test(id)) return fail(`rule id "${id}": letters, digits, _ . - only`)
+  if (!ID_RE.test(id)) return fail('TG_RULE_CODE_EXPORT', `rule id "${id}": letters, digits, _ . - only`)
   const mode = mod.mode === 'shadow' ? 'shadow' : 'live'
   const severity = mod.severity === 'info' || mod.severity === 'critical' ? mod.severity : 'warning'
   const rule: CodeRule = {
@@ -88,9 +92,12 @@ export async function loadCodeRule(file: string): Promise<{ rule: CodeRule } | {
       ),
     ) as Observable<Effect> | undefined
     if (!out || typeof out.subscribe !== 'function')
-      return fail(`the default export must return an Observable of effects, got ${typeof out}`)
+      return fail(
+        'TG_RULE_CODE_EXPORT',
+        `the default export must return an Observable of effects, got ${typeof out}`,
+      )
   } catch (err) {
-    return fail(`building the pipeline threw: ${(err as Error).message}`, err)
+    return fail('TG_RULE_BUILD', `building the pipeline threw: ${(err as Error).message}`, err)
   }
   return { rule }
 }

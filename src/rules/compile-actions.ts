@@ -13,7 +13,8 @@ function triggers(
   path: Path,
 ) {
   const set = new Set(on ?? fallback)
-  if (!alerting) for (const t of set) if (t !== 'result') p.add([...path, 'on'], `"${t}" needs "when"`)
+  if (!alerting)
+    for (const t of set) if (t !== 'result') p.add('TG_RULE_SHAPE', [...path, 'on'], `"${t}" needs "when"`)
   return set
 }
 
@@ -26,15 +27,16 @@ export function compileAction(
 ): CompiledAction | null {
   const at: Path = ['actions', index]
   const alerting = def.when !== undefined || def.kind === 'deadman'
-  for (const e of templateErrorsIn(action)) p.add([...at, ...e.path], e.message)
+  for (const e of templateErrorsIn(action)) p.add('TG_RULE_TEMPLATE', [...at, ...e.path], e.message)
   if (action.alert) {
-    if (!alerting) p.add([...at, 'alert'], 'an alert action needs "when" (or kind: deadman)')
+    if (!alerting) p.add('TG_RULE_SHAPE', [...at, 'alert'], 'an alert action needs "when" (or kind: deadman)')
     const m = action.alert.message
     return { kind: 'alert', message: m === undefined ? null : compileTemplate(m), on: new Set() }
   }
   if (action.command) {
     const c = action.command
-    if (c.onClear && !alerting) p.add([...at, 'command', 'onClear'], '"onClear" needs "when"')
+    if (c.onClear && !alerting)
+      p.add('TG_RULE_SHAPE', [...at, 'command', 'onClear'], '"onClear" needs "when"')
     return {
       kind: 'command',
       device: compileTemplate(c.device),
@@ -50,7 +52,7 @@ export function compileAction(
     if (def.window)
       w.fields.forEach((f, i) => {
         if (!aggregateNames.includes(f))
-          p.add([...at, 'write', 'fields', i], `"${f}" is not an aggregate of this rule`)
+          p.add('TG_RULE_SHAPE', [...at, 'write', 'fields', i], `"${f}" is not an aggregate of this rule`)
       })
     return {
       kind: 'write',
@@ -66,7 +68,7 @@ export function compileAction(
     const pub = action.publish
     const topicProblem = validatePattern(pub.topic.replace(/\{\{[^}]*\}\}/g, 'x'))
     if (topicProblem || /[+#]/.test(pub.topic))
-      p.add([...at, 'publish', 'topic'], 'a publish topic has no wildcards')
+      p.add('TG_RULE_INVALID', [...at, 'publish', 'topic'], 'a publish topic has no wildcards')
     return {
       kind: 'publish',
       topic: compileTemplate(pub.topic),

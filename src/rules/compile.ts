@@ -1,5 +1,6 @@
 import type { Environment } from '@marcbachmann/cel-js'
 import { toMs } from '../core/duration.js'
+import { RULE_FILE } from '../core/error-codes.js'
 import type { Event } from '../core/event.js'
 import type { FileError } from '../core/file-errors.js'
 import { checkAgainstSchema, createOperatorFileAjv } from '../core/schema-check.js'
@@ -30,10 +31,11 @@ export function compileRuleText(
   text: string,
   file: string,
 ): { rule: CompiledRule } | { errors: FileError[] } {
-  const source = parseYamlText(text, file)
+  const source = parseYamlText(text, file, RULE_FILE)
   if (source.errors.length) return { errors: source.errors }
   if (source.value === null || typeof source.value !== 'object' || Array.isArray(source.value)) {
-    return { errors: [{ file, line: 1, col: 1, path: '/', message: 'a rule file is a mapping of keys' }] }
+    const message = 'a rule file is a mapping of keys'
+    return { errors: [{ file, line: 1, col: 1, code: 'TG_RULE_PARSE', path: '/', message }] }
   }
   const schemaErrors = checkAgainstSchema(source, validateRuleFile)
   if (schemaErrors.length) return { errors: schemaErrors }
@@ -47,7 +49,8 @@ function compileDefinition(def: RuleFile, file: string, p: Problems): CompiledRu
   const scope: ChangeScope = { current: {}, prev: null }
   const aggregateNames = Object.keys(def.aggregate ?? {})
   for (const name of aggregateNames) {
-    if (name in RESULT_VARIABLES) p.add(['aggregate', name], `"${name}" is a built-in name; pick another`)
+    if (name in RESULT_VARIABLES)
+      p.add('TG_RULE_INVALID', ['aggregate', name], `"${name}" is a built-in name; pick another`)
   }
   const eventEnv = environment(EVENT_VARIABLES, scope, p, [])
   const resultVars: Record<string, string> = { ...RESULT_VARIABLES }
@@ -60,7 +63,7 @@ function compileDefinition(def: RuleFile, file: string, p: Problems): CompiledRu
     if (text === undefined) return null
     const compiled = compileExpression(env, text, expect)
     if (!isExpressionError(compiled)) return compiled
-    p.add(path, compiled.message, compiled.offset)
+    p.add('TG_RULE_EXPRESSION', path, compiled.message, compiled.offset)
     return null
   }
   const where = expr(eventEnv, ['where'], def.where)
@@ -69,7 +72,7 @@ function compileDefinition(def: RuleFile, file: string, p: Problems): CompiledRu
   for (const [name, text] of Object.entries(def.aggregate ?? {})) {
     const call = parseAggregateCall(text)
     if (typeof call === 'string') {
-      p.add(['aggregate', name], call)
+      p.add('TG_RULE_EXPRESSION', ['aggregate', name], call)
       continue
     }
     const input =
@@ -116,7 +119,7 @@ function environment(
   try {
     return createEnvironment(vars, scope)
   } catch (err) {
-    p.add(path, (err as Error).message)
+    p.add('TG_RULE_EXPRESSION', path, (err as Error).message)
     return null
   }
 }
@@ -131,7 +134,7 @@ function reader(env: Environment, path: Path, text: string, p: Problems, offset 
   }
   const compiled = compileExpression(env, text)
   if (isExpressionError(compiled)) {
-    p.add(path, compiled.message, offset + compiled.offset)
+    p.add('TG_RULE_EXPRESSION', path, compiled.message, offset + compiled.offset)
     return null
   }
   const fn: CompiledExpression = compiled

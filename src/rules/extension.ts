@@ -69,13 +69,14 @@ export function rulesExtension(ctx: GatewayContext): Extension {
         file: f.file,
         line: 1,
         col: 1,
+        code: 'TG_RULE_BUILD',
         path: '',
         message: `building the pipeline threw: ${f.message}`,
       })
     reloads++
     lastErrors = result.errors.length
     for (const e of result.errors)
-      ctx.logger.error({ file: e.file, line: e.line }, `rule file: ${formatFileError(e)}`)
+      ctx.logger.error({ file: e.file, line: e.line, code: e.code }, `rule file: ${formatFileError(e)}`)
     for (const file of result.keptOld)
       ctx.logger.warn({ file }, 'rule file has errors; its previous version keeps running')
     const body = {

@@ -4,6 +4,7 @@ import type { FileError } from '../core/file-errors.js'
 import { isCodeRuleFile, loadCodeRule } from './code-rule.js'
 import { compileRuleText } from './compile.js'
 import type { LoadedRule } from './plan.js'
+import { unreadableRuleFile } from './problems.js'
 
 /** One rule file's outcome: its rule, or every error in it. */
 export type RuleFileResult = { file: string; rule: LoadedRule } | { file: string; errors: FileError[] }
@@ -26,10 +27,7 @@ export function loadRuleFile(file: string): RuleFileResult {
   try {
     text = readFileSync(file, 'utf8')
   } catch (err) {
-    return {
-      file,
-      errors: [{ file, line: 0, col: 0, path: '', message: `cannot read file: ${(err as Error).message}` }],
-    }
+    return { file, errors: [unreadableRuleFile(file, err)] }
   }
   const out = compileRuleText(text, file)
   return 'rule' in out ? { file, rule: out.rule } : { file, errors: out.errors }
@@ -50,7 +48,15 @@ export async function loadRulesDir(dir: string): Promise<RulesLoad> {
     names = readdirSync(dir).filter(isRuleFile).sort()
   } catch (err) {
     const message = `cannot read rules folder: ${(err as Error).message}`
-    return { files: [], rules: [], errors: [{ file: dir, line: 0, col: 0, path: '', message }] }
+    const error = {
+      file: dir,
+      line: 0,
+      col: 0,
+      code: 'TG_RULE_FOLDER_UNREADABLE',
+      path: '',
+      message,
+    } as const
+    return { files: [], rules: [], errors: [error] }
   }
   const files: RuleFileResult[] = []
   for (const n of names) files.push(await loadAnyRuleFile(join(dir, n)))
@@ -66,7 +72,10 @@ export function dedupe(files: RuleFileResult[]): RulesLoad {
       const first = seen.get(f.rule.id)
       if (first !== undefined) {
         const message = `rule id "${f.rule.id}" is already used by ${first}`
-        out.push({ file: f.file, errors: [{ file: f.file, line: 1, col: 1, path: '/id', message }] })
+        out.push({
+          file: f.file,
+          errors: [{ file: f.file, line: 1, col: 1, code: 'TG_RULE_DUPLICATE_ID', path: '/id', message }],
+        })
         continue
       }
       seen.set(f.rule.id, f.file)

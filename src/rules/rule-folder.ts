@@ -33,7 +33,7 @@ export class RuleFolder {
       // An unreadable folder (mid-rename, permissions) keeps everything that ran.
       return {
         rules: [...this.lastGood.values()],
-        errors: [{ file: this.dir, line: 0, col: 0, path: '', message }],
+        errors: [{ file: this.dir, line: 0, col: 0, code: 'TG_RULE_FOLDER_UNREADABLE', path: '', message }],
         keptOld: [...this.lastGood.keys()],
       }
     }

@@ -36,14 +36,14 @@ mqtt:
     const { config } = loadConfig(file, {})
     const lines = mqttConfigChecker(config, dir, file).map(formatFileError)
     expect(lines).toEqual([
-      `${file}:8:112 /mqtt/auth/users/0/role: unknown role "devise" (roles: device, operator, anonymous)`,
-      `${file}:9:21 /mqtt/auth/users/1/username: duplicate username "dev-1"`,
-      `${file}:9:42 /mqtt/auth/users/1/passwordHash: not a hash from \`tidegate passwd\``,
-      `${file}:6:20 /mqtt/auth/anonymousRole: unknown role "nobody" (roles: device, operator, anonymous)`,
-      `${file}:10:32 /mqtt/publishRate/exemptRoles/0: unknown role "agregator" (roles: device, operator, anonymous)`,
-      `${file}:4:38 /mqtt/listeners/0/cert: cannot read missing.crt`,
-      `${file}:4:56 /mqtt/listeners/0/key: cannot read missing.key`,
-      `${file}:4:7 /mqtt/listeners/0/ca: client certificates need the ca that signs them`,
+      `${file}:8:112 TG_CONFIG_UNKNOWN_NAME /mqtt/auth/users/0/role: unknown role "devise" (roles: device, operator, anonymous)`,
+      `${file}:9:21 TG_CONFIG_DUPLICATE /mqtt/auth/users/1/username: duplicate username "dev-1"`,
+      `${file}:9:42 TG_CONFIG_INVALID /mqtt/auth/users/1/passwordHash: not a hash from \`tidegate passwd\``,
+      `${file}:6:20 TG_CONFIG_UNKNOWN_NAME /mqtt/auth/anonymousRole: unknown role "nobody" (roles: device, operator, anonymous)`,
+      `${file}:10:32 TG_CONFIG_UNKNOWN_NAME /mqtt/publishRate/exemptRoles/0: unknown role "agregator" (roles: device, operator, anonymous)`,
+      `${file}:4:38 TG_CONFIG_FILE_UNREADABLE /mqtt/listeners/0/cert: cannot read missing.crt`,
+      `${file}:4:56 TG_CONFIG_FILE_UNREADABLE /mqtt/listeners/0/key: cannot read missing.key`,
+      `${file}:4:7 TG_CONFIG_CONFLICT /mqtt/listeners/0/ca: client certificates need the ca that signs them`,
     ])
   })
 

@@ -60,16 +60,20 @@ describe('tidegate CLI', { timeout: 120_000 }, () => {
     const config = file('bad.yaml', 'http:\n  port: x\ninflux:\n  flushInterval: soon\nbogus: 1\n')
     const r = await cli(['check', '--config', config])
     expect(r.code).toBe(1)
-    expect(r.stderr).toContain(`${config}:2:9 /http/port: must be integer, not string "x"`)
-    expect(r.stderr).toContain(`${config}:4:18 /influx/flushInterval: invalid duration "soon"`)
-    expect(r.stderr).toContain(`${config}:5:1 /bogus: unknown key "bogus"`)
+    expect(r.stderr).toContain(`${config}:2:9 TG_CONFIG_INVALID /http/port: must be integer, not string "x"`)
+    expect(r.stderr).toContain(
+      `${config}:4:18 TG_CONFIG_INVALID /influx/flushInterval: invalid duration "soon"`,
+    )
+    expect(r.stderr).toContain(`${config}:5:1 TG_CONFIG_UNKNOWN_KEY /bogus: unknown key "bogus"`)
   })
 
   it('check: an error from an env override names the variable', async () => {
     const config = file('env.yaml', 'catalog: ./good-devices\n')
     const r = await cli(['check', '--config', config], { TIDEGATE_HTTP__PORT: 'eighty' })
     expect(r.code).toBe(1)
-    expect(r.stderr).toContain('env TIDEGATE_HTTP__PORT /http/port: must be integer, not string "eighty"')
+    expect(r.stderr).toContain(
+      'env TIDEGATE_HTTP__PORT TG_CONFIG_INVALID /http/port: must be integer, not string "eighty"',
+    )
   })
 
   it('check: every catalog error across files is listed, exit 1', async () => {
@@ -80,8 +84,10 @@ describe('tidegate CLI', { timeout: 120_000 }, () => {
     const config = file('cat.yaml', 'catalog: ./bad-devices\n')
     const r = await cli(['check', '--config', config])
     expect(r.code).toBe(1)
-    expect(r.stderr).toMatch(/bad-devices\/a\.yaml:4:\d+ \/topics\/0: "#" must be the last level/)
-    expect(r.stderr).toMatch(/bad-devices\/b\.yaml:\d+:\d+/)
+    expect(r.stderr).toMatch(
+      /bad-devices\/a\.yaml:4:\d+ TG_CATALOG_TOPIC_INVALID \/topics\/0: "#" must be the last level/,
+    )
+    expect(r.stderr).toMatch(/bad-devices\/b\.yaml:\d+:\d+ TG_CATALOG_SYNTAX: /)
     expect(r.stderr).not.toContain('c.yaml')
   })
 

@@ -78,7 +78,10 @@ describe('SIGHUP reloads the config', { timeout: 120_000 }, () => {
       async () => gw.output(),
       (o) => o.includes('config reload refused'),
     )
-    expect(gw.output()).toMatch(/gateway\.yaml:2:\d+ \/influx\/retention: invalid value \\"7 days\\"/)
+    expect(gw.output()).toMatch(
+      /gateway\.yaml:2:\d+ TG_CONFIG_INVALID \/influx\/retention: invalid value \\"7 days\\"/,
+    )
+    expect(gw.output()).toMatch(/"codes":\["TG_CONFIG_INVALID"\],"msg":"config reload refused/)
     expect(await policies()).toEqual(['autogen', 'tidegate_365d', 'tidegate_raw'])
 
     process.kill(gw.child.pid, 'SIGTERM')

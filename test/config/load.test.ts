@@ -53,28 +53,47 @@ describe('config errors name file:line:col and path', () => {
   it('a YAML syntax error', () => {
     const errors = errorsOf('mqtt:\n  listeners: [ { port: 1 }\ninflux:\n  url: x\n')
     expect(errors.length).toBeGreaterThan(0)
-    expect(errors[0]).toMatchObject({ file: 'F', line: expect.any(Number), col: expect.any(Number) })
+    expect(errors[0]).toMatchObject({
+      file: 'F',
+      line: expect.any(Number),
+      col: expect.any(Number),
+      code: 'TG_CONFIG_SYNTAX',
+    })
     expect(errors[0]?.line).toBeGreaterThanOrEqual(2)
   })
 
   it('a duplicate key is a syntax error at the second key', () => {
     const errors = errorsOf('catalog: ./a\nrules: ./r\ncatalog: ./b\n')
     expect(errors).toHaveLength(1)
-    expect(errors[0]).toMatchObject({ line: 3, col: 1 })
+    expect(errors[0]).toMatchObject({ line: 3, col: 1, code: 'TG_CONFIG_SYNTAX' })
     expect(errors[0]?.message).toMatch(/unique|duplicate/i)
   })
 
   it('an unknown key points at the key, not its value', () => {
     const errors = errorsOf('influx:\n  url: http://x:8086\n  batchsize: 10\n')
     expect(errors).toEqual([
-      { file: 'F', line: 3, col: 3, path: '/influx/batchsize', message: 'unknown key "batchsize"' },
+      {
+        file: 'F',
+        line: 3,
+        col: 3,
+        code: 'TG_CONFIG_UNKNOWN_KEY',
+        path: '/influx/batchsize',
+        message: 'unknown key "batchsize"',
+      },
     ])
   })
 
   it('an unknown top-level key in a flow mapping points at the key', () => {
     const errors = errorsOf('http: { host: 127.0.0.1, prot: 80 }\n')
     expect(errors).toEqual([
-      { file: 'F', line: 1, col: 26, path: '/http/prot', message: 'unknown key "prot"' },
+      {
+        file: 'F',
+        line: 1,
+        col: 26,
+        code: 'TG_CONFIG_UNKNOWN_KEY',
+        path: '/http/prot',
+        message: 'unknown key "prot"',
+      },
     ])
   })
 
@@ -85,6 +104,7 @@ describe('config errors name file:line:col and path', () => {
         file: 'F',
         line: 4,
         col: 13,
+        code: 'TG_CONFIG_INVALID',
         path: '/mqtt/listeners/0/port',
         message: 'must be integer, not string "eighty"',
       },
@@ -93,7 +113,16 @@ describe('config errors name file:line:col and path', () => {
 
   it('out of range', () => {
     const errors = errorsOf('http:\n  port: 70000\n')
-    expect(errors).toEqual([{ file: 'F', line: 2, col: 9, path: '/http/port', message: 'must be <= 65535' }])
+    expect(errors).toEqual([
+      {
+        file: 'F',
+        line: 2,
+        col: 9,
+        code: 'TG_CONFIG_INVALID',
+        path: '/http/port',
+        message: 'must be <= 65535',
+      },
+    ])
   })
 
   it('a bad duration is one plain error', () => {
@@ -103,6 +132,7 @@ describe('config errors name file:line:col and path', () => {
         file: 'F',
         line: 2,
         col: 18,
+        code: 'TG_CONFIG_INVALID',
         path: '/influx/flushInterval',
         message:
           'invalid duration "5 minutes": use a number with a unit (250ms, 10s, 5m, 2h, 7d) or whole milliseconds',
@@ -126,6 +156,7 @@ describe('config errors name file:line:col and path', () => {
         file: 'F',
         line: 2,
         col: 13,
+        code: 'TG_CONFIG_INVALID',
         path: '/journal/maxBytes',
         message: 'invalid size "2 gigs": use a number with a unit (512KiB, 128MiB, 1GB) or whole bytes',
       },
@@ -135,7 +166,7 @@ describe('config errors name file:line:col and path', () => {
   it('a choice of constants lists the choices once', () => {
     const errors = errorsOf('log:\n  level: loud\n')
     expect(errors).toHaveLength(1)
-    expect(errors[0]).toMatchObject({ line: 2, col: 10, path: '/log/level' })
+    expect(errors[0]).toMatchObject({ line: 2, col: 10, code: 'TG_CONFIG_INVALID', path: '/log/level' })
     expect(errors[0]?.message).toBe(
       'must be one of "fatal", "error", "warn", "info", "debug", "trace", "silent"',
     )
@@ -148,17 +179,26 @@ describe('config errors name file:line:col and path', () => {
 
   it('a document that is not a mapping', () => {
     expect(errorsOf('- a\n- b\n')).toEqual([
-      { file: 'F', line: 1, col: 1, path: '/', message: 'the config must be a mapping of keys' },
+      {
+        file: 'F',
+        line: 1,
+        col: 1,
+        code: 'TG_CONFIG_INVALID',
+        path: '/',
+        message: 'the config must be a mapping of keys',
+      },
     ])
   })
 
-  it('formats as file:line:col path: message', () => {
+  it('formats as file:line:col CODE path: message', () => {
     const [e] = errorsOf('http:\n  port: x\n')
-    expect(formatFileError(e as FileError)).toBe('F:2:9 /http/port: must be integer, not string "x"')
+    expect(formatFileError(e as FileError)).toBe(
+      'F:2:9 TG_CONFIG_INVALID /http/port: must be integer, not string "x"',
+    )
   })
 
   it('a missing file is an error, not a crash', () => {
-    expect(() => loadConfig(join(dir, 'nope.yaml'), {})).toThrow(/cannot read file/)
+    expect(() => loadConfig(join(dir, 'nope.yaml'), {})).toThrow(/TG_CONFIG_UNREADABLE: cannot read file/)
   })
 })
 
@@ -207,12 +247,13 @@ describe('environment overrides TIDEGATE_<SECTION>__<KEY>', () => {
         file: 'env TIDEGATE_INFLUX__BATCHSIZE',
         line: 0,
         col: 0,
+        code: 'TG_CONFIG_INVALID',
         path: '/influx/batchSize',
         message: 'must be integer, not string "lots"',
       },
     ])
     expect(formatFileError(errors[0] as FileError)).toBe(
-      'env TIDEGATE_INFLUX__BATCHSIZE /influx/batchSize: must be integer, not string "lots"',
+      'env TIDEGATE_INFLUX__BATCHSIZE TG_CONFIG_INVALID /influx/batchSize: must be integer, not string "lots"',
     )
   })
 
@@ -226,10 +267,18 @@ describe('environment overrides TIDEGATE_<SECTION>__<KEY>', () => {
         file: 'env TIDEGATE_INFLUX__NOPE',
         line: 0,
         col: 0,
+        code: 'TG_CONFIG_UNKNOWN_KEY',
         path: '/influx/nope',
         message: 'unknown key "nope"',
       },
-      { file: 'env TIDEGATE_NOSUCH', line: 0, col: 0, path: '/nosuch', message: 'unknown key "nosuch"' },
+      {
+        file: 'env TIDEGATE_NOSUCH',
+        line: 0,
+        col: 0,
+        code: 'TG_CONFIG_UNKNOWN_KEY',
+        path: '/nosuch',
+        message: 'unknown key "nosuch"',
+      },
     ])
   })
 

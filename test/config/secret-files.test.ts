@@ -36,7 +36,7 @@ describe('config secrets from env or a file', () => {
     const file = configFile('version: 1\n')
     expect(() => loadConfig(file, { TIDEGATE_INFLUX__TOKEN_FILE: join(dir, 'missing') })).toThrow(FileErrors)
     expect(() => loadConfig(file, { TIDEGATE_INFLUX__TOKEN_FILE: join(dir, 'missing') })).toThrow(
-      /env TIDEGATE_INFLUX__TOKEN_FILE: cannot read secret file .*missing \(ENOENT\)/,
+      /env TIDEGATE_INFLUX__TOKEN_FILE TG_CONFIG_SECRET_FILE: cannot read secret file .*missing \(ENOENT\)/,
     )
   })
 

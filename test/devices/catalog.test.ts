@@ -83,9 +83,28 @@ describe('catalog errors carry file:line:col and path', () => {
     })
     expect(errors).toEqual(
       expect.arrayContaining([
-        { file: 'x.yaml', line: 3, col: 1, path: '/mesurement', message: 'unknown key "mesurement"' },
-        { file: 'x.yaml', line: 1, col: 1, path: '/', message: 'missing required key "measurement"' },
-        expect.objectContaining({ line: 2, col: 7, path: '/type' }),
+        {
+          file: 'x.yaml',
+          line: 3,
+          col: 1,
+          code: 'TG_CATALOG_UNKNOWN_KEY',
+          path: '/mesurement',
+          message: 'unknown key "mesurement"',
+        },
+        {
+          file: 'x.yaml',
+          line: 1,
+          col: 1,
+          code: 'TG_CATALOG_MISSING_KEY',
+          path: '/',
+          message: 'missing required key "measurement"',
+        },
+        expect.objectContaining({
+          line: 2,
+          col: 7,
+          code: 'TG_CATALOG_INVALID',
+          path: '/type',
+        }),
       ]),
     )
   })
@@ -95,7 +114,13 @@ describe('catalog errors carry file:line:col and path', () => {
       'x.yaml': GOOD.replace('t: { type: number, unit: degC }', 't: { type: numbr }'),
     })
     expect(errors).toHaveLength(1)
-    expect(errors[0]).toMatchObject({ file: 'x.yaml', line: 9, col: 16, path: '/schema/properties/t/type' })
+    expect(errors[0]).toMatchObject({
+      file: 'x.yaml',
+      line: 9,
+      col: 16,
+      code: 'TG_CATALOG_SCHEMA_INVALID',
+      path: '/schema/properties/t/type',
+    })
     expect(errors[0]?.message).toMatch(/^invalid JSON Schema: /)
   })
 
@@ -104,7 +129,12 @@ describe('catalog errors carry file:line:col and path', () => {
       'x.yaml': GOOD.replace('t: { type: number, unit: degC }', 't: { type: number, minimun: 0 }'),
     })
     expect(errors).toHaveLength(1)
-    expect(errors[0]).toMatchObject({ line: 9, col: 24, path: '/schema/properties/t/minimun' })
+    expect(errors[0]).toMatchObject({
+      line: 9,
+      col: 24,
+      code: 'TG_CATALOG_SCHEMA_INVALID',
+      path: '/schema/properties/t/minimun',
+    })
     expect(errors[0]?.message).toMatch(/unknown keyword: "minimun"/)
   })
 
@@ -115,6 +145,7 @@ describe('catalog errors carry file:line:col and path', () => {
         file: 'x.yaml',
         line: 4,
         col: 9,
+        code: 'TG_CATALOG_SCHEMA_INVALID',
         path: '/schema/type',
         message: 'a payload schema must describe an object',
       },
@@ -134,13 +165,20 @@ describe('catalog errors carry file:line:col and path', () => {
       [7, '/topics/2', '"{device}" may appear once'],
       [8, '/topics/3', '"+" must be a whole level'],
     ])
+    expect(new Set(errors.map((e) => e.code))).toEqual(new Set(['TG_CATALOG_TOPIC_INVALID']))
   })
 
   it('duplicate type names point at the second declaration', () => {
     const { catalog, errors } = load({ 'a.yaml': GOOD, 'b.yaml': `# same name\n${GOOD}` })
     expect(catalog.types.get('thermo')?.file).toMatch(/a\.yaml$/)
     expect(errors).toHaveLength(1)
-    expect(errors[0]).toMatchObject({ file: 'b.yaml', line: 3, col: 7, path: '/type' })
+    expect(errors[0]).toMatchObject({
+      file: 'b.yaml',
+      line: 3,
+      col: 7,
+      code: 'TG_CATALOG_DUPLICATE_TYPE',
+      path: '/type',
+    })
     expect(errors[0]?.message).toMatch(/type "thermo" is already declared in .*a\.yaml/)
   })
 
@@ -151,6 +189,7 @@ describe('catalog errors carry file:line:col and path', () => {
         file: 'x.yaml',
         line: 4,
         col: 8,
+        code: 'TG_CATALOG_UNDECLARED_NAME',
         path: '/tags/0',
         message: '"rooom" is not a property of the payload schema',
       },

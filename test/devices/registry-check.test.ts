@@ -38,8 +38,12 @@ commands:
       formatFileError(e).replace(catalog.dir, 'C'),
     )
     expect(errors).toEqual([
-      expect.stringMatching(/^C\/valve\.yaml:8:13 \/commands\/open\/params: invalid JSON Schema: /),
-      expect.stringMatching(/^C\/registry\.yaml:3:21 \/devices\/0\/type: unknown device type "nope"/),
+      expect.stringMatching(
+        /^C\/valve\.yaml:8:13 TG_CATALOG_COMMAND_SCHEMA_INVALID \/commands\/open\/params: invalid JSON Schema: /,
+      ),
+      expect.stringMatching(
+        /^C\/registry\.yaml:3:21 TG_REGISTRY_UNKNOWN_TYPE \/devices\/0\/type: unknown device type "nope"/,
+      ),
     ])
   })
 

@@ -38,10 +38,10 @@ devices:
       ['c1', {}],
     ])
     expect(errors.map((e) => formatFileError(e).replace(path, 'R'))).toEqual([
-      'R:4:21 /devices/1/type: unknown device type "pump" (known: fan, climate-sensor)',
-      'R:5:34 /devices/2: unknown key "colour"',
-      'R:6:11 /devices/3/id: device "f1" is already registered at /devices/0',
-      'R:7:11 /devices/4/id: must match pattern "^[^/+#\\s]+$"',
+      'R:4:21 TG_REGISTRY_UNKNOWN_TYPE /devices/1/type: unknown device type "pump" (known: fan, climate-sensor)',
+      'R:5:34 TG_REGISTRY_UNKNOWN_KEY /devices/2: unknown key "colour"',
+      'R:6:11 TG_REGISTRY_DUPLICATE_ID /devices/3/id: device "f1" is already registered at /devices/0',
+      'R:7:11 TG_REGISTRY_INVALID /devices/4/id: must match pattern "^[^/+#\\s]+$"',
     ])
   })
 

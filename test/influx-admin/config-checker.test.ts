@@ -53,20 +53,24 @@ describe('tidegate check: influx.retention / downsample / maxSeries', () => {
     )
     const errors = check(file)
     expect(errors).toContain(
-      `${file}:3:14 /influx/retention: invalid value "30 days": a whole number of hours, days, weeks or years: 12h, 30d, 52w, 3y`,
+      `${file}:3:14 TG_CONFIG_INVALID /influx/retention: invalid value "30 days": a whole number of hours, days, weeks or years: 12h, 30d, 52w, 3y`,
     )
     expect(errors).toContain(
-      `${file}:5:38 /influx/downsample/0/every: invalid value "1.5m": a whole number of seconds, minutes, hours, days or weeks: 30s, 5m, 1h`,
+      `${file}:5:38 TG_CONFIG_INVALID /influx/downsample/0/every: invalid value "1.5m": a whole number of seconds, minutes, hours, days or weeks: 30s, 5m, 1h`,
     )
     expect(
-      errors.some((e) => e.startsWith(`${file}:5:50 /influx/downsample/0/keep: invalid value "3x"`)),
+      errors.some((e) =>
+        e.startsWith(`${file}:5:50 TG_CONFIG_INVALID /influx/downsample/0/keep: invalid value "3x"`),
+      ),
     ).toBe(true)
     expect(
       errors.some((e) =>
-        /:5:\d+ \/influx\/downsample\/0\/fields\/temperature: must be one of "mean", /.test(e),
+        /:5:\d+ TG_CONFIG_INVALID \/influx\/downsample\/0\/fields\/temperature: must be one of "mean", /.test(
+          e,
+        ),
       ),
     ).toBe(true)
-    expect(errors.some((e) => e.startsWith(`${file}:6:14 /influx/maxSeries:`))).toBe(true)
+    expect(errors.some((e) => e.startsWith(`${file}:6:14 TG_CONFIG_INVALID /influx/maxSeries:`))).toBe(true)
   })
 
   it('unknown fields, tags, duplicates, keep shorter than every, a clash with retentionPolicy: located errors', () => {
@@ -85,12 +89,12 @@ describe('tidegate check: influx.retention / downsample / maxSeries', () => {
 `,
     )
     expect(check(file)).toEqual([
-      `${file}:3:14 /influx/retention: influx.retention manages the default policy tidegate_raw, but influx.retentionPolicy writes to "mine": remove one of them`,
-      `${file}:9:45 /influx/downsample/0/fields/humidty: unknown field "humidty" of measurement climate (fields: battery, co2, humidity, temperature)`,
-      `${file}:9:57 /influx/downsample/0/fields/zone: "zone" is a tag of climate, not a field: GROUP BY * keeps tags as they are`,
-      `${file}:9:69 /influx/downsample/0/fields/time: "time" is not a field`,
-      `${file}:10:22 /influx/downsample/1/measurement: "climate" with keep 365d is already downsampled by entry 1: both would write tidegate_365d.climate`,
-      `${file}:11:46 /influx/downsample/2/keep: keep 1d is shorter than every 2d: no downsampled point would be kept`,
+      `${file}:3:14 TG_CONFIG_CONFLICT /influx/retention: influx.retention manages the default policy tidegate_raw, but influx.retentionPolicy writes to "mine": remove one of them`,
+      `${file}:9:45 TG_CONFIG_UNKNOWN_NAME /influx/downsample/0/fields/humidty: unknown field "humidty" of measurement climate (fields: battery, co2, humidity, temperature)`,
+      `${file}:9:57 TG_CONFIG_UNKNOWN_NAME /influx/downsample/0/fields/zone: "zone" is a tag of climate, not a field: GROUP BY * keeps tags as they are`,
+      `${file}:9:69 TG_CONFIG_UNKNOWN_NAME /influx/downsample/0/fields/time: "time" is not a field`,
+      `${file}:10:22 TG_CONFIG_DUPLICATE /influx/downsample/1/measurement: "climate" with keep 365d is already downsampled by entry 1: both would write tidegate_365d.climate`,
+      `${file}:11:46 TG_CONFIG_CONFLICT /influx/downsample/2/keep: keep 1d is shorter than every 2d: no downsampled point would be kept`,
     ])
   })
 
@@ -99,7 +103,7 @@ describe('tidegate check: influx.retention / downsample / maxSeries', () => {
     const errors = check(file)
     expect(errors).toHaveLength(2)
     expect(errors[0]).toBe(
-      `${file}:5:14 /influx/retention: not managed on api v2: set bucket retention and downsampling tasks in InfluxDB (docs/influx.md)`,
+      `${file}:5:14 TG_CONFIG_CONFLICT /influx/retention: not managed on api v2: set bucket retention and downsampling tasks in InfluxDB (docs/influx.md)`,
     )
   })
 
@@ -110,7 +114,7 @@ describe('tidegate check: influx.retention / downsample / maxSeries', () => {
     )
     const r = await runCli(['check', '--config', file], { cwd: dir })
     expect(r.code).toBe(1)
-    expect(r.stderr).toContain(`${file}:4:72 /influx/downsample/0/fields/humidty`)
+    expect(r.stderr).toContain(`${file}:4:72 TG_CONFIG_UNKNOWN_NAME /influx/downsample/0/fields/humidty`)
     expect(r.stderr).toContain('unknown field "humidty" of measurement climate')
   })
 })

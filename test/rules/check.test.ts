@@ -37,9 +37,11 @@ describe('tidegate check: rule files', () => {
         'version: 1\nid: c\nfrom: { type: climate-sensor }\nwindow: { kind: session }\naggregate: { n: count() }\n',
     })
     expect(await check(dir)).toEqual([
-      `${join(dir, 'a.yaml')}:5:11 /severity: must be one of "info", "warning", "critical"`,
-      `${join(dir, 'c.yaml')}:4:9 /window: a session window needs "gap"`,
-      expect.stringMatching(/b\.yaml \/from\/type: device type "toaster" is not in the catalog/),
+      `${join(dir, 'a.yaml')}:5:11 TG_RULE_INVALID /severity: must be one of "info", "warning", "critical"`,
+      `${join(dir, 'c.yaml')}:4:9 TG_RULE_SHAPE /window: a session window needs "gap"`,
+      expect.stringMatching(
+        /b\.yaml TG_RULE_UNKNOWN_TYPE \/from\/type: device type "toaster" is not in the catalog/,
+      ),
     ])
   })
 

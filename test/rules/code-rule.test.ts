@@ -120,14 +120,16 @@ export default (events$, t) => events$.pipe(
         'import type { Observable } from "rxjs"\nexport default (events$: Observable<unknown>, t: any): Observable<unknown> => {\n  const n: number = 1\n  throw new Error("typed " + n)\n}\n',
     })
     const load = await loadRulesDir(dir)
-    const text = load.errors.map((e) => `${e.file.slice(dir.length + 1)}:${e.line} ${e.message}`)
-    expect(text).toContainEqual(expect.stringMatching(/^syntax\.rule\.mjs:3 cannot load: /))
-    expect(text).toContainEqual('throws.rule.mjs:3 building the pipeline threw: no zone map')
+    const text = load.errors.map((e) => `${e.file.slice(dir.length + 1)}:${e.line} ${e.code} ${e.message}`)
+    expect(text).toContainEqual(expect.stringMatching(/^syntax\.rule\.mjs:3 TG_RULE_CODE_LOAD cannot load: /))
+    expect(text).toContainEqual('throws.rule.mjs:3 TG_RULE_BUILD building the pipeline threw: no zone map')
     expect(text).toContainEqual(
-      expect.stringMatching(/^nothing\.rule\.mjs:1 the default export must be a function/),
+      expect.stringMatching(
+        /^nothing\.rule\.mjs:1 TG_RULE_CODE_EXPORT the default export must be a function/,
+      ),
     )
     // A .rule.ts is compiled with esbuild at load; its errors name the file and its own line (source map).
-    expect(text).toContainEqual('typed.rule.ts:4 building the pipeline threw: typed 1')
+    expect(text).toContainEqual('typed.rule.ts:4 TG_RULE_BUILD building the pipeline threw: typed 1')
     expect(load.rules).toEqual([])
   })
 

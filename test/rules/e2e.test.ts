@@ -115,7 +115,9 @@ describe('rules end to end (real broker, real InfluxDB)', () => {
     writeFileSync(join(dir, 'hot.yaml'), RULE.replace('data.temperature > 30.0', 'data.temperature >'))
     await errors.next(2)
     const body = JSON.parse(errors.messages[1]!.payload.toString())
-    expect(body.errors[0].text).toBe(`${join(dir, 'hot.yaml')}:5:26 /when: Unexpected token: EOF`)
+    expect(body.errors[0].text).toBe(
+      `${join(dir, 'hot.yaml')}:5:26 TG_RULE_EXPRESSION /when: Unexpected token: EOF`,
+    )
     expect(body.keptOld).toEqual([join(dir, 'hot.yaml')])
 
     const alerts = await collect(watcher, 'alerts/#')

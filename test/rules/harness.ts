@@ -22,7 +22,7 @@ export function rule(yaml: string, file = 'test.yaml'): CompiledRule {
 
 export function ruleErrors(yaml: string, file = 'test.yaml'): string[] {
   const out = compileRuleText(yaml, file)
-  return 'errors' in out ? out.errors.map((e) => `${e.line}:${e.col} ${e.path}: ${e.message}`) : []
+  return 'errors' in out ? out.errors.map((e) => `${e.line}:${e.col} ${e.code} ${e.path}: ${e.message}`) : []
 }
 
 /** Effect handlers that record everything, in order. */

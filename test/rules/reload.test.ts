@@ -85,7 +85,9 @@ describe('hot reload', () => {
     s.send(1000, 20)
     s.write('counting.yaml', counting().replace('count()', 'count(data.t >)'))
     const r = await s.reload()
-    expect(r.text).toEqual([`${join(s.dir, 'counting.yaml')}:5:31 /aggregate/n: Unexpected token: EOF`])
+    expect(r.text).toEqual([
+      `${join(s.dir, 'counting.yaml')}:5:31 TG_RULE_EXPRESSION /aggregate/n: Unexpected token: EOF`,
+    ])
     expect(r.keptOld).toEqual([join(s.dir, 'counting.yaml')])
     expect(r.change).toMatchObject({ unchanged: ['counting'] })
     s.send(2000, 20)
@@ -99,7 +101,9 @@ describe('hot reload', () => {
     s.write('broken.yaml', 'version: 1\nid: broken\nfrom: {}\nwhen: "data.t >"\n')
     const r = await s.reload()
     expect(r.rules.map((x) => x.id)).toEqual(['counting'])
-    expect(r.text).toEqual([`${join(s.dir, 'broken.yaml')}:4:16 /when: Unexpected token: EOF`])
+    expect(r.text).toEqual([
+      `${join(s.dir, 'broken.yaml')}:4:16 TG_RULE_EXPRESSION /when: Unexpected token: EOF`,
+    ])
   })
 
   it('a removed rule resolves its firing alerts', async () => {
@@ -119,7 +123,9 @@ describe('hot reload', () => {
     s.write('b.yaml', hot(31))
     const r = await s.reload()
     expect(r.rules).toHaveLength(1)
-    expect(r.text[0]).toMatch(/b\.yaml:1:1 \/id: rule id "hot" is already used by .*a\.yaml/)
+    expect(r.text[0]).toMatch(
+      /b\.yaml:1:1 TG_RULE_DUPLICATE_ID \/id: rule id "hot" is already used by .*a\.yaml/,
+    )
   })
 
   it('the folder watcher calls back once after a burst of changes (real fs)', async () => {

@@ -19,7 +19,9 @@ describe('tidegate-sim CLI', () => {
     writeFileSync(file, 'version: 1\nname: bad\ndevices:\n  - id: a\n    type: t\n    count: -1\n')
     const err = await sim(['--scenario', file]).catch((e: { code: number; stderr: string }) => e)
     expect(err).toMatchObject({ code: 1 })
-    expect((err as { stderr: string }).stderr).toContain(`${file}:6:12 /devices/0/count: must be >= 0`)
+    expect((err as { stderr: string }).stderr).toContain(
+      `${file}:6:12 TG_SCENARIO_INVALID /devices/0/count: must be >= 0`,
+    )
   })
 
   it('runs a scenario at a given total rate and prints the summary', async () => {

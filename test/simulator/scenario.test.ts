@@ -38,11 +38,17 @@ describe('scenario files', () => {
     )
     expect(errors).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^bad\.yaml:6:15 \/devices\/0\/interval: invalid duration "5x"/),
-        'bad.yaml:8:20 /devices/0/fields/temperature: missing required key "base"',
-        'bad.yaml:8:35 /devices/0/fields/temperature/bse: unknown key "bse"',
-        expect.stringMatching(/^bad\.yaml:9:13 \/devices\/0\/fields\/door: kind must be one of daily, steps/),
-        expect.stringMatching(/^bad\.yaml:11:35 \/events\/0\/fault: must be one of "malformed_json"/),
+        expect.stringMatching(
+          /^bad\.yaml:6:15 TG_SCENARIO_INVALID \/devices\/0\/interval: invalid duration "5x"/,
+        ),
+        'bad.yaml:8:20 TG_SCENARIO_MISSING_KEY /devices/0/fields/temperature: missing required key "base"',
+        'bad.yaml:8:35 TG_SCENARIO_UNKNOWN_KEY /devices/0/fields/temperature/bse: unknown key "bse"',
+        expect.stringMatching(
+          /^bad\.yaml:9:13 TG_SCENARIO_INVALID \/devices\/0\/fields\/door: kind must be one of daily, steps/,
+        ),
+        expect.stringMatching(
+          /^bad\.yaml:11:35 TG_SCENARIO_INVALID \/events\/0\/fault: must be one of "malformed_json"/,
+        ),
       ]),
     )
     expect(errors).toHaveLength(5)
@@ -65,8 +71,8 @@ describe('scenario files', () => {
       ].join('\n'),
     )
     expect(errors).toEqual([
-      'bad.yaml:8:15 /devices/0/fields/energy: "power" must be a field declared before "energy"',
-      'bad.yaml:11:33 /events/0/zone: unknown zone "west"',
+      'bad.yaml:8:15 TG_SCENARIO_REFERENCE /devices/0/fields/energy: "power" must be a field declared before "energy"',
+      'bad.yaml:11:33 TG_SCENARIO_REFERENCE /events/0/zone: unknown zone "west"',
     ])
   })
 

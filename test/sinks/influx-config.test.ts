@@ -42,7 +42,11 @@ describe('influx config', () => {
 
   it('v2 needs an org', () => {
     expect(influxConfigProblems(configFromObject({ influx: { api: 'v2' } }).influx)).toEqual([
-      { path: ['api'], message: 'api v2 needs influx.org (and usually influx.token)' },
+      {
+        code: 'TG_CONFIG_CONFLICT',
+        path: ['api'],
+        message: 'api v2 needs influx.org (and usually influx.token)',
+      },
     ])
     expect(influxConfigProblems(configFromObject({ influx: { api: 'v2', org: 'acme' } }).influx)).toEqual([])
   })

@@ -1,8 +1,10 @@
+import type { ErrorCode } from '../../core/error-codes.js'
 import type { SerialPortConfig } from './config-schema.js'
 
 /** A problem in one `serial[i]` entry the schema alone cannot see; `path` is relative to the entry. */
 export interface SerialConfigProblem {
   index: number
+  code: ErrorCode
   path: string
   message: string
 }
@@ -32,13 +34,18 @@ export function checkSerialPort(
   knownTypes?: ReadonlySet<string>,
 ): SerialConfigProblem[] {
   const out: SerialConfigProblem[] = []
-  const problem = (path: string, message: string) => out.push({ index, path, message })
+  const problem = (path: string, message: string, code: ErrorCode = 'TG_CONFIG_CONFLICT') =>
+    out.push({ index, code, path, message })
   if ((port.port === undefined) === (port.match === undefined))
     problem('', 'give exactly one of "port" (a path) or "match" (USB identity)')
   if ((port.device.id === undefined) === (port.device.field === undefined))
     problem('/device', 'give exactly one of "id" (fixed) or "field" (from the frame)')
   if (knownTypes && !knownTypes.has(port.type))
-    problem('/type', `unknown device type "${port.type}" (known: ${[...knownTypes].join(', ') || 'none'})`)
+    problem(
+      '/type',
+      `unknown device type "${port.type}" (known: ${[...knownTypes].join(', ') || 'none'})`,
+      'TG_CONFIG_UNKNOWN_NAME',
+    )
   if (port.framing.kind === 'fixed' && port.framing.length === undefined)
     problem('/framing', 'framing fixed needs "length"')
   if (port.framing.kind !== 'fixed' && port.framing.length !== undefined)
@@ -55,9 +62,13 @@ export function checkSerialPort(
       try {
         const re = new RegExp(codec.pattern, codec.flags ?? '')
         if (!/\(\?<[A-Za-z_$][\w$]*>/.test(re.source))
-          problem('/codec/pattern', 'the pattern has no named groups (?<field>...), so no field would be set')
+          problem(
+            '/codec/pattern',
+            'the pattern has no named groups (?<field>...), so no field would be set',
+            'TG_CONFIG_INVALID',
+          )
       } catch (err) {
-        problem('/codec/pattern', (err as Error).message)
+        problem('/codec/pattern', (err as Error).message, 'TG_CONFIG_INVALID')
       }
     }
   }
@@ -75,7 +86,12 @@ export function checkSerialPorts(
     const label = portLabel(p)
     const first = seen.get(label)
     if (first !== undefined)
-      out.push({ index: i, path: '', message: `same port as serial[${first}] (${label})` })
+      out.push({
+        index: i,
+        code: 'TG_CONFIG_DUPLICATE',
+        path: '',
+        message: `same port as serial[${first}] (${label})`,
+      })
     else seen.set(label, i)
   })
   return out

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import type { GatewayConfig } from '../../config/schema.js'
+import { CONFIG_FILE } from '../../core/error-codes.js'
 import type { FileError } from '../../core/file-errors.js'
 import { parseYamlFile } from '../../core/yaml-source.js'
 import { loadCatalog } from '../../devices/catalog.js'
@@ -18,7 +19,7 @@ export function serialConfigChecker(
   const { catalog } = loadCatalog(resolve(baseDir, config.catalog))
   const problems = checkSerialPorts(config.serial, new Set(catalog.types.keys()))
   if (problems.length === 0) return []
-  const source = configFile ? parseYamlFile(configFile) : null
+  const source = configFile ? parseYamlFile(configFile, CONFIG_FILE) : null
   return problems.map((p) => {
     const segments = p.path.split('/').filter(Boolean)
     const where =
@@ -28,6 +29,7 @@ export function serialConfigChecker(
     return {
       file: configFile ?? 'config',
       ...where,
+      code: p.code,
       path: `/serial/${p.index}${p.path}`,
       message: p.message,
     }

@@ -39,7 +39,7 @@ export function serialExtension(
       const bad = new Set(problems.map((p) => p.index))
       for (const p of problems)
         log.error(
-          { port: portLabel(ports[p.index] ?? ports[0]!) },
+          { port: portLabel(ports[p.index] ?? ports[0]!), code: p.code },
           `serial[${p.index}]${p.path}: ${p.message}`,
         )
       ports.forEach((config, i) => {

@@ -21,23 +21,25 @@ export function upstreamConfigProblems(c: UpstreamConfig, baseDir: string): Conf
   const problems: ConfigProblem[] = []
   if (/[+#]/.test(c.prefix) || c.prefix.startsWith('/') || c.prefix.startsWith('$'))
     problems.push({
+      code: 'TG_CONFIG_INVALID',
       path: ['prefix'],
       message: 'a prefix is topic levels without wildcards, not starting with / or $',
     })
   const forward = c.forward.map((f) => (typeof f === 'string' ? f : f.filter))
   forward.forEach((f, i) => {
     const p = filterProblem(f)
-    if (p) problems.push({ path: ['forward', i], message: `"${f}": ${p}` })
+    if (p) problems.push({ code: 'TG_CONFIG_INVALID', path: ['forward', i], message: `"${f}": ${p}` })
   })
   c.receive.forEach((f, i) => {
     const p = filterProblem(f)
-    if (p) problems.push({ path: ['receive', i], message: `"${f}": ${p}` })
+    if (p) problems.push({ code: 'TG_CONFIG_INVALID', path: ['receive', i], message: `"${f}": ${p}` })
     if (
       ['tidegate/#', 'alerts/#'].some(
         (reserved) => filtersOverlap(f, reserved) && f.split('/')[0] !== '#' && f.split('/')[0] !== '+',
       )
     )
       problems.push({
+        code: 'TG_CONFIG_INVALID',
         path: ['receive', i],
         message: `"${f}": tidegate/# and alerts/# are the gateway's own, never written from upstream`,
       })
@@ -47,15 +49,21 @@ export function upstreamConfigProblems(c: UpstreamConfig, baseDir: string): Conf
       const loop = sent.find((s) => filtersOverlap(s, f))
       if (loop !== undefined)
         problems.push({
+          code: 'TG_CONFIG_CONFLICT',
           path: ['receive', i],
           message: `"${f}" overlaps the forwarded "${loop}": with protocolVersion 4 forwarded messages would come back (use 5, or disjoint filters)`,
         })
     }
   })
   if (c.password !== undefined && c.passwordFile !== undefined)
-    problems.push({ path: ['passwordFile'], message: 'give password or passwordFile, not both' })
+    problems.push({
+      code: 'TG_CONFIG_CONFLICT',
+      path: ['passwordFile'],
+      message: 'give password or passwordFile, not both',
+    })
   if ((c.cert === undefined) !== (c.key === undefined))
     problems.push({
+      code: 'TG_CONFIG_CONFLICT',
       path: [c.cert === undefined ? 'key' : 'cert'],
       message: 'a client certificate needs both cert and key',
     })
@@ -65,7 +73,7 @@ export function upstreamConfigProblems(c: UpstreamConfig, baseDir: string): Conf
     try {
       accessSync(resolve(baseDir, file), constants.R_OK)
     } catch {
-      problems.push({ path: [key], message: `cannot read ${file}` })
+      problems.push({ code: 'TG_CONFIG_FILE_UNREADABLE', path: [key], message: `cannot read ${file}` })
     }
   }
   return problems

@@ -71,6 +71,17 @@ describe('serial config', () => {
       'serial[4]/codec: codec csv needs "columns"',
       'serial[3]: same port as serial[2] (/dev/y)',
     ])
+    expect(problems.map((p) => p.code)).toEqual([
+      'TG_CONFIG_CONFLICT',
+      'TG_CONFIG_CONFLICT',
+      'TG_CONFIG_UNKNOWN_NAME',
+      'TG_CONFIG_CONFLICT',
+      'TG_CONFIG_CONFLICT',
+      'TG_CONFIG_INVALID',
+      'TG_CONFIG_INVALID',
+      'TG_CONFIG_CONFLICT',
+      'TG_CONFIG_DUPLICATE',
+    ])
   })
 
   it('a bad enum in the config file is one located message', () => {
@@ -82,7 +93,7 @@ describe('serial config', () => {
       'serial:\n  - port: /dev/ttyUSB0\n    codec: { kind: xml }\n    device: { id: a }\n    type: t\n',
     )
     expect(() => loadConfig(file, {})).toThrow(
-      /gateway\.yaml:3:\d+ \/serial\/0\/codec\/kind: .*"json", "csv", "kv", "regex", "nmea"/,
+      /gateway\.yaml:3:\d+ TG_CONFIG_INVALID \/serial\/0\/codec\/kind: .*"json", "csv", "kv", "regex", "nmea"/,
     )
   })
 

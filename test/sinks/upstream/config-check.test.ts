@@ -71,17 +71,25 @@ describe('upstream config', () => {
       ].join('\n'),
     )
     expect(errors).toEqual([
-      expect.stringMatching(/^3:\d+ \/upstream\/prefix: a prefix is topic levels without wildcards/),
-      expect.stringMatching(/^4:\d+ \/upstream\/forward\/1: "a\/#\/b": `#` must be the last level/),
       expect.stringMatching(
-        /^6:\d+ \/upstream\/receive\/0: "devices\/\+\/commands\/#" overlaps the forwarded "devices\/#"/,
+        /^3:\d+ TG_CONFIG_INVALID \/upstream\/prefix: a prefix is topic levels without wildcards/,
       ),
       expect.stringMatching(
-        /^7:\d+ \/upstream\/receive\/1: "alerts\/x": tidegate\/# and alerts\/# are the gateway's own/,
+        /^4:\d+ TG_CONFIG_INVALID \/upstream\/forward\/1: "a\/#\/b": `#` must be the last level/,
       ),
-      expect.stringMatching(/^9:\d+ \/upstream\/cert: a client certificate needs both cert and key/),
-      expect.stringMatching(/^8:\d+ \/upstream\/passwordFile: cannot read \/nonexistent\/secret/),
-      expect.stringMatching(/^9:\d+ \/upstream\/cert: cannot read c.pem/),
+      expect.stringMatching(
+        /^6:\d+ TG_CONFIG_CONFLICT \/upstream\/receive\/0: "devices\/\+\/commands\/#" overlaps the forwarded "devices\/#"/,
+      ),
+      expect.stringMatching(
+        /^7:\d+ TG_CONFIG_INVALID \/upstream\/receive\/1: "alerts\/x": tidegate\/# and alerts\/# are the gateway's own/,
+      ),
+      expect.stringMatching(
+        /^9:\d+ TG_CONFIG_CONFLICT \/upstream\/cert: a client certificate needs both cert and key/,
+      ),
+      expect.stringMatching(
+        /^8:\d+ TG_CONFIG_FILE_UNREADABLE \/upstream\/passwordFile: cannot read \/nonexistent\/secret/,
+      ),
+      expect.stringMatching(/^9:\d+ TG_CONFIG_FILE_UNREADABLE \/upstream\/cert: cannot read c.pem/),
     ])
   })
 
