@@ -8,7 +8,9 @@ import { compilePartitioner } from './partition.js'
 export function clusterConfigProblems(c: ClusterConfig): ConfigProblem[] {
   const p = compilePartitioner(c.partitionBy, c.partitions)
   if (typeof p === 'function') return []
-  return [{ path: ['partitionBy'], message: `CEL at offset ${p.offset}: ${p.message}` }]
+  return [
+    { code: 'TG_CONFIG_INVALID', path: ['partitionBy'], message: `CEL at offset ${p.offset}: ${p.message}` },
+  ]
 }
 
 /** `tidegate check`: the cluster problems, located in the config file when it is given. */

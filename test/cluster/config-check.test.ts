@@ -36,7 +36,7 @@ describe('cluster config', () => {
     const file = configFile('  redis: redis://127.0.0.1:6379\n  partitionBy: tags.site +\n')
     const errors = clusterConfigChecker(loadConfig(file).config, '.', file)
     expect(errors).toHaveLength(1)
-    expect(errors[0]).toMatchObject({ line: 4, path: '/cluster/partitionBy' })
+    expect(errors[0]).toMatchObject({ line: 4, code: 'TG_CONFIG_INVALID', path: '/cluster/partitionBy' })
     const unknown = configFile('  partitionBy: site\n')
     expect(clusterConfigChecker(loadConfig(unknown).config, '.', unknown)[0]?.message).toMatch(/site/)
   })
