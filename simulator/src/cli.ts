@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { CliError } from '../../src/cli/cli-error.js'
 import { toMs } from '../../src/core/duration.js'
 import { FileErrors } from '../../src/core/file-errors.js'
 import { loadScenarioFile } from './scenario.js'
@@ -35,7 +36,8 @@ function parseFault(text: string): FaultFlag {
   const m = /^([a-z_]+)(?:@([\d.]+))?(?::(.+))?$/.exec(text)
   const kind = m?.[1] as FaultKindName | undefined
   if (!m || !kind || !FAULT_KINDS.includes(kind))
-    throw new Error(
+    throw new CliError(
+      'TG_CLI_USAGE',
       `--fault "${text}": expected KIND[@SECONDS][:DEVICES] with KIND one of ${FAULT_KINDS.join(', ')}`,
     )
   return { fault: kind, atMs: m[2] ? Number(m[2]) * 1000 : 0, devices: m[3] ?? '*' }
@@ -44,7 +46,8 @@ function parseFault(text: string): FaultFlag {
 function positive(name: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined
   const n = Number(v)
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got "${v}"`)
+  if (!Number.isFinite(n) || n < 0)
+    throw new CliError('TG_CLI_USAGE', `--${name} must be a non-negative number, got "${v}"`)
   return n
 }
 

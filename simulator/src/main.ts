@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { describeUncaught } from '../../src/cli/cli-error.js'
 import { runSimulatorCli } from './cli.js'
 
 runSimulatorCli(process.argv.slice(2)).then(
@@ -6,7 +7,8 @@ runSimulatorCli(process.argv.slice(2)).then(
     process.exitCode = code
   },
   (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`)
+    // `CODE: message` as tidegate prints it (docs/errors.md); the simulator exits 1 on any error.
+    process.stderr.write(`${describeUncaught(err).text}\n`)
     process.exitCode = 1
   },
 )

@@ -1,12 +1,13 @@
 import { resolve } from 'node:path'
+import { parseArgs } from 'node:util'
 import { mqttConfigChecker } from '../broker/config-check.js'
 import { loadConfig } from '../config/load.js'
-import { FileErrors, formatFileError } from '../core/file-errors.js'
+import { type FileError, FileErrors, formatFileError } from '../core/file-errors.js'
 import { loadCatalog } from '../devices/catalog.js'
 import type { ConfigCheck } from '../extension.js'
 import { extensionFactories } from '../extensions.js'
 import { influxConfigChecker } from '../sinks/influx/config-check.js'
-import { configPathFrom, parseCommonArgs } from './args.js'
+import { configPathFrom } from './args.js'
 
 /**
  * What `tidegate check` runs: the core parts' checks (catalog, broker, outbox), then every feature's own
@@ -22,24 +23,37 @@ export function configChecks(): ConfigCheck[] {
 }
 
 export async function runCheck(argv: string[]): Promise<number> {
-  const { values } = parseCommonArgs(argv)
+  const { values } = parseArgs({
+    args: argv,
+    options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  })
   const file = configPathFrom(values)
-  let config: ReturnType<typeof loadConfig>['config']
-  try {
-    config = loadConfig(file).config
-  } catch (err) {
-    if (err instanceof FileErrors) {
-      process.stderr.write(`${err.message}\n`)
-      return 1
-    }
-    throw err
+  const { errors, configValid } = await checkAll(file)
+  if (values.json) {
+    // For scripts: one JSON document on stdout, each error with its stable code (docs/errors.md).
+    process.stdout.write(`${JSON.stringify({ config: file, ok: errors.length === 0, errors })}\n`)
+    return errors.length ? 1 : 0
   }
-  const errors = (await Promise.all(configChecks().map((check) => check(config, process.cwd(), file)))).flat()
   for (const e of errors) process.stderr.write(`${formatFileError(e)}\n`)
   if (errors.length) {
-    process.stderr.write(`${errors.length} error(s)\n`)
+    if (configValid) process.stderr.write(`${errors.length} error(s)\n`)
     return 1
   }
   process.stdout.write(`${file}: ok\n`)
   return 0
+}
+
+/** Every error of the config file, or, when it is valid, of every check. */
+async function checkAll(file: string): Promise<{ errors: FileError[]; configValid: boolean }> {
+  let config: ReturnType<typeof loadConfig>['config']
+  try {
+    config = loadConfig(file).config
+  } catch (err) {
+    if (err instanceof FileErrors) return { errors: err.errors, configValid: false }
+    throw err
+  }
+  const checks = configChecks().map((check) => check(config, process.cwd(), file))
+  return { errors: (await Promise.all(checks)).flat(), configValid: true }
 }

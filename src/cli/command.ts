@@ -8,6 +8,7 @@ import { loadConfig } from '../config/load.js'
 import { toMs } from '../core/duration.js'
 import { FileErrors } from '../core/file-errors.js'
 import { configPathFrom } from './args.js'
+import { errorLine, usageText } from './cli-error.js'
 
 export const COMMAND_HELP = `Usage: tidegate command <device> <name> ['<json params>'] [options]
 
@@ -60,7 +61,7 @@ export async function runCommand(
   try {
     parsed = parse(argv)
   } catch (e) {
-    err(`${(e as Error).message}\n\n${COMMAND_HELP}`)
+    err(usageText((e as Error).message, COMMAND_HELP))
     return 2
   }
   const { values, positionals } = parsed
@@ -70,18 +71,18 @@ export async function runCommand(
   }
   const [device, name, json = '{}'] = positionals
   if (!device || !name || positionals.length > 3) {
-    err(COMMAND_HELP)
+    err(usageText('give a device, a command name and optionally its JSON params', COMMAND_HELP))
     return 2
   }
   let params: unknown
   try {
     params = JSON.parse(json)
   } catch (e) {
-    err(`params are not JSON: ${(e as Error).message}`)
+    err(errorLine('TG_CLI_USAGE', `params are not JSON: ${(e as Error).message}`))
     return 2
   }
   if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-    err('params must be a JSON object, e.g. \'{"on":true}\'')
+    err(errorLine('TG_CLI_USAGE', 'params must be a JSON object, e.g. \'{"on":true}\''))
     return 2
   }
   let url: string
@@ -90,7 +91,7 @@ export async function runCommand(
     url = values.url ?? brokerUrl(configPathFrom(values))
     waitMs = toMs(values.wait ?? '60s')
   } catch (e) {
-    err(e instanceof FileErrors ? e.message : (e as Error).message)
+    err(e instanceof FileErrors ? e.message : errorLine('TG_CLI_USAGE', (e as Error).message))
     return 2
   }
   const clientId = `tidegate-cli-${randomUUID().slice(0, 8)}`
@@ -104,7 +105,7 @@ export async function runCommand(
       password: values.password ?? process.env['TIDEGATE_PASSWORD'],
     })
   } catch (e) {
-    err(`cannot connect to ${url}: ${(e as Error).message}`)
+    err(errorLine('TG_CLI_UNREACHABLE', `cannot connect to ${url}: ${(e as Error).message}`))
     return 1
   }
   try {
@@ -168,7 +169,10 @@ async function exchange(
   const outcome = await final
   if (!outcome) {
     err(
-      `no final outcome within ${req.waitMs} ms (is the gateway running, and may this user publish tidegate/commands/#?)`,
+      errorLine(
+        'TG_CLI_NO_OUTCOME',
+        `no final outcome within ${req.waitMs} ms (is the gateway running, and may this user publish tidegate/commands/#?)`,
+      ),
     )
     return 1
   }

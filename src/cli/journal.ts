@@ -5,6 +5,7 @@ import { journalDir } from '../journal/extension.js'
 import { type JournalFilter, readJournal } from '../journal/reader.js'
 import type { JournalKind } from '../journal/record.js'
 import { configPathFrom } from './args.js'
+import { usageText } from './cli-error.js'
 import { parseTimeArg } from './time-arg.js'
 
 const USAGE = `Usage: tidegate journal export [--config FILE] [--from T] [--to T] [--device ID]... [--type NAME]...
@@ -30,7 +31,9 @@ export function journalFilterFrom(values: {
 export async function runJournal(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (sub !== 'export') {
-    process.stderr.write(USAGE)
+    process.stderr.write(
+      usageText(sub ? `unknown journal command "${sub}"` : 'journal needs a command', USAGE),
+    )
     return 2
   }
   const { values } = parseArgs({

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs'
 import { runCheck } from './check.js'
+import { describeUncaught, usageText } from './cli-error.js'
 import { runJournal } from './journal.js'
 import { runPasswd } from './passwd.js'
 import { runReplayCommand } from './replay.js'
@@ -10,7 +11,7 @@ const HELP = `tidegate — IoT edge gateway
 
 Usage:
   tidegate run   [--config FILE]   start the gateway (default config: config/gateway.yaml)
-  tidegate check [--config FILE]   validate config, device catalog and rules; exit 1 listing every error
+  tidegate check [--config FILE] [--json]   validate config, device catalog and rules; exit 1 listing every error
   tidegate command <device> <name> '<json>'   send a command through the gateway, print its outcome
   tidegate replay [...] <recording> run rules over recorded traffic on a virtual clock (docs/replay.md)
   tidegate journal export [...]    write journal records as JSON lines (see docs/replay.md)
@@ -60,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const handler = commands[command]
   if (!handler) {
-    process.stderr.write(`unknown command "${command}"\n\n${HELP}`)
+    process.stderr.write(usageText(`unknown command "${command}"`, HELP))
     return 2
   }
   return handler(rest)
@@ -71,10 +72,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code
   },
   (err: unknown) => {
-    process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`)
     // A bad option is a usage error (exit 2, like an unknown command); anything else failed running.
-    const usage = String((err as { code?: unknown })?.code ?? '').startsWith('ERR_PARSE_ARGS')
-    if (usage) process.stderr.write('run "tidegate --help" for usage\n')
-    process.exitCode = usage ? 2 : 1
+    const { text, exitCode } = describeUncaught(err)
+    process.stderr.write(`${text}\n`)
+    if (exitCode === 2) process.stderr.write('run "tidegate --help" for usage\n')
+    process.exitCode = exitCode
   },
 )

@@ -1,4 +1,5 @@
 import { hashPassword } from '../broker/passwords.js'
+import { errorLine } from './cli-error.js'
 
 const USAGE = `Usage: tidegate passwd   read a password on stdin (prompted without echo on a terminal) and print
                          its scrypt hash for mqtt.auth.users[].passwordHash (see docs/security.md)
@@ -51,7 +52,8 @@ export async function runPasswd(argv: string[]): Promise<number> {
     return 0
   }
   if (argv.length > 0) {
-    process.stderr.write(`tidegate passwd takes no arguments; the password is read from stdin\n${USAGE}`)
+    const problem = 'tidegate passwd takes no arguments; the password is read from stdin'
+    process.stderr.write(`${errorLine('TG_CLI_USAGE', problem)}\n${USAGE}`)
     return 2
   }
   let password: string
@@ -59,14 +61,14 @@ export async function runPasswd(argv: string[]): Promise<number> {
     password = await promptHidden('Password: ')
     const again = await promptHidden('Again: ')
     if (again !== password) {
-      process.stderr.write('passwords differ\n')
+      process.stderr.write(`${errorLine('TG_CLI_PASSWORD', 'passwords differ')}\n`)
       return 1
     }
   } else {
     password = await readStdin()
   }
   if (password.length === 0) {
-    process.stderr.write('empty password\n')
+    process.stderr.write(`${errorLine('TG_CLI_PASSWORD', 'empty password')}\n`)
     return 1
   }
   process.stdout.write(`${await hashPassword(password)}\n`)

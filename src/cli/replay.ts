@@ -5,6 +5,7 @@ import mqtt from 'mqtt'
 import { commandTopic } from '../commands/command-topics.js'
 import { loadConfig } from '../config/load.js'
 import { toMs } from '../core/duration.js'
+import type { ErrorCode } from '../core/error-codes.js'
 import { formatFileError } from '../core/file-errors.js'
 import { loadCatalog } from '../devices/catalog.js'
 import { journalDir } from '../journal/extension.js'
@@ -16,6 +17,7 @@ import { ingestFor } from '../replay/replay-ingest.js'
 import { runReplay } from '../replay/run.js'
 import { loadRulesDir } from '../rules/index.js'
 import { configPathFrom } from './args.js'
+import { errorLine, usageText } from './cli-error.js'
 import { journalFilterFrom } from './journal.js'
 
 const USAGE = `Usage: tidegate replay [--config FILE] [--rules DIR] [--catalog DIR] [options] <recording>
@@ -40,12 +42,13 @@ function readInputs(
   const path = recording === 'journal' ? journal : recording
   if (statSync(path).isDirectory()) return journalInputs(readJournal(path, journalFilterFrom(values)))
   const { inputs, problems } = readRecording(path)
-  for (const p of problems) process.stderr.write(`${path}:${p.line}: ${p.message}\n`)
+  for (const p of problems)
+    process.stderr.write(`${path}:${p.line} ${errorLine('TG_REPLAY_INPUT', p.message)}\n`)
   return inputs
 }
 
-function usageError(message: string): number {
-  process.stderr.write(`${message}\n`)
+function usageError(message: string, code: ErrorCode = 'TG_CLI_USAGE'): number {
+  process.stderr.write(`${errorLine(code, message)}\n`)
   return 2
 }
 
@@ -71,7 +74,10 @@ export async function runReplayCommand(argv: string[]): Promise<number> {
   })
   const recording = positionals[0]
   if (!recording || (values.format !== 'table' && values.format !== 'json')) {
-    process.stderr.write(USAGE)
+    const problem = recording
+      ? `--format must be table or json, not "${values.format}"`
+      : 'a recording is required'
+    process.stderr.write(usageText(problem, USAGE))
     return 2
   }
   const { config } = loadConfig(configPathFrom(values))
@@ -102,7 +108,7 @@ export async function runReplayCommand(argv: string[]): Promise<number> {
   try {
     inputs = readInputs(recording, journalDir({ config, path: (p) => resolve(p) }), values)
   } catch (err) {
-    return usageError(`cannot read ${recording}: ${(err as Error).message}`)
+    return usageError(`cannot read ${recording}: ${(err as Error).message}`, 'TG_REPLAY_INPUT')
   }
   const common = { ...ingest, tailMs, speed, includeShadow: values.shadow }
 

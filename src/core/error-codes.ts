@@ -68,7 +68,8 @@ export const ERROR_CODES = {
   TG_CLI_USAGE: 'a command-line argument is missing, unknown or malformed',
   TG_CLI_UNREACHABLE: 'the CLI cannot reach the gateway, its broker or InfluxDB',
   TG_CLI_NO_OUTCOME: 'the command got no final outcome in time',
-  TG_CLI_NOT_MANAGED: 'the command does not apply to this setup (influx status on api v2)',
+  TG_CLI_NOT_MANAGED:
+    'the command does not apply to this setup (influx status on api v2, or without its database)',
   TG_CLI_PASSWORD: 'tidegate passwd read an empty or mistyped password',
   TG_CLI_FAILED: 'the command failed for a reason without its own code (the message says which)',
   TG_REPLAY_INPUT: 'a recording cannot be read, or one of its lines is not a message',

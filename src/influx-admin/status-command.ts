@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import { configPathFrom } from '../cli/args.js'
+import { errorLine, usageText } from '../cli/cli-error.js'
 import { loadConfig } from '../config/load.js'
 import { FileErrors } from '../core/file-errors.js'
 import { adminClientFor, influxErrorText } from './admin-client.js'
@@ -86,7 +87,7 @@ export async function runInfluxCommand(argv: string[], io: CommandOutput = proce
     strict: true,
   })
   if (positionals[0] !== 'status' || positionals.length > 1) {
-    io.stderr(USAGE)
+    io.stderr(usageText('influx takes one command: status', USAGE))
     return 2
   }
   const file = configPathFrom(values)
@@ -101,9 +102,9 @@ export async function runInfluxCommand(argv: string[], io: CommandOutput = proce
     throw err
   }
   if (influx.api === 'v2') {
-    io.stderr(
-      'influx status: api v2 is not managed by tidegate (bucket retention and tasks live in InfluxDB itself: docs/influx.md)\n',
-    )
+    const why =
+      'influx status: api v2 is not managed by tidegate (bucket retention and tasks live in InfluxDB itself: docs/influx.md)'
+    io.stderr(`${errorLine('TG_CLI_NOT_MANAGED', why)}\n`)
     return EXIT_UNREADABLE
   }
   const client = adminClientFor(influx)
@@ -111,13 +112,16 @@ export async function runInfluxCommand(argv: string[], io: CommandOutput = proce
   try {
     const status = await readStatus(client, influx.database)
     if (!status.exists) {
-      io.stderr(`influx status: database "${influx.database}" does not exist at ${influx.url}\n`)
+      const why = `influx status: database "${influx.database}" does not exist at ${influx.url}`
+      io.stderr(`${errorLine('TG_CLI_NOT_MANAGED', why)}\n`)
       return EXIT_UNREADABLE
     }
     const pendingChanges = await reconcile(client, planFor(influx), { createDatabase: true, dryRun: true })
     report = { ...status, url: influx.url, maxSeries: influx.maxSeries ?? null, pendingChanges }
   } catch (err) {
-    io.stderr(`influx status: cannot read ${influx.url}: ${influxErrorText(err)}\n`)
+    io.stderr(
+      `${errorLine('TG_CLI_UNREACHABLE', `influx status: cannot read ${influx.url}: ${influxErrorText(err)}`)}\n`,
+    )
     return EXIT_UNREADABLE
   }
   io.stdout(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report))

@@ -61,7 +61,11 @@ export async function loadCodeRule(file: string): Promise<{ rule: CodeRule } | {
         ],
       }
     }
-    return fail('TG_RULE_CODE_LOAD', `cannot load: ${(err as Error).message}`, err)
+    const message = `cannot load: ${(err as Error).message}`
+    // Node leaves the place of an ES module's syntax error out of the error: esbuild finds it.
+    const at = err instanceof SyntaxError && !position(err, file) ? await syntaxErrorAt(text) : null
+    if (at) return { errors: [{ file, ...at, code: 'TG_RULE_CODE_LOAD', path: '', message }] }
+    return fail('TG_RULE_CODE_LOAD', message, err)
   }
   const build = mod.default
   if (typeof build !== 'function')
@@ -125,6 +129,18 @@ async function importTypeScript(file: string, text: string): Promise<Record<stri
   } finally {
     // The module (and its source map) stay loaded; the file is not needed once imported.
     rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** Where esbuild stops parsing a module's text, or null when it parses. */
+async function syntaxErrorAt(text: string): Promise<{ line: number; col: number } | null> {
+  const esbuild = await import('esbuild')
+  try {
+    esbuild.transformSync(text, { loader: 'js', format: 'esm' })
+    return null
+  } catch (err) {
+    const location = isCompileError(err) ? err.errors[0]?.location : null
+    return location ? { line: location.line, col: location.column + 1 } : null
   }
 }
 

@@ -43,10 +43,10 @@ describe('tidegate CLI', { timeout: 120_000 }, () => {
   it('an unknown command or option is a usage error, exit 2', async () => {
     const a = await cli(['frobnicate'])
     expect(a.code).toBe(2)
-    expect(a.stderr).toContain('unknown command "frobnicate"')
+    expect(a.stderr).toMatch(/^TG_CLI_USAGE: unknown command "frobnicate"\n/)
     const b = await cli(['check', '--nope'])
     expect(b.code).toBe(2)
-    expect(b.stderr).toMatch(/--nope/)
+    expect(b.stderr).toMatch(/^TG_CLI_USAGE: .*--nope/)
   })
 
   it('check: a valid config and catalog exit 0', async () => {
@@ -94,7 +94,7 @@ describe('tidegate CLI', { timeout: 120_000 }, () => {
   it('check: a missing config file exits 1 and says so', async () => {
     const r = await cli(['check', '--config', join(dir, 'absent.yaml')])
     expect(r.code).toBe(1)
-    expect(r.stderr).toContain('cannot read file')
+    expect(r.stderr).toContain(`${join(dir, 'absent.yaml')} TG_CONFIG_UNREADABLE: cannot read file`)
   })
 
   it('the config path may come from TIDEGATE_CONFIG', async () => {

@@ -34,9 +34,10 @@ describe('tidegate passwd', () => {
   it('refuses a password on the command line (it would show in ps) and an empty one', async () => {
     const argv = await runPasswd(['hunter2'], '')
     expect(argv.code).toBe(2)
-    expect(argv.stderr).toContain('read from stdin')
+    expect(argv.stderr).toMatch(/^TG_CLI_USAGE: .*read from stdin/)
     const empty = await runPasswd([], '')
     expect(empty.code).toBe(1)
     expect(empty.stdout).toBe('')
+    expect(empty.stderr).toBe('TG_CLI_PASSWORD: empty password\n')
   })
 })

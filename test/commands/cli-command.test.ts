@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { runCommand } from '../../src/cli/command.js'
+import { fixtureCatalog } from '../devices/fixture-catalog.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { startTestGateway } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
-import { fixtureCatalog } from '../devices/fixture-catalog.js'
 
 const cleanup = useCleanup()
 
@@ -62,10 +62,18 @@ describe('tidegate command', () => {
     })
   })
 
-  it('usage errors exit 2 without connecting', async () => {
-    expect((await cli(['sw1'])).code).toBe(2)
+  it('usage errors exit 2 without connecting, each line with its code', async () => {
+    const missing = await cli(['sw1'])
+    expect(missing.code).toBe(2)
+    expect(missing.err[0]).toMatch(/^TG_CLI_USAGE: give a device, a command name/)
     const bad = await cli(['sw1', 'set', '{on:true}', '--url', 'mqtt://127.0.0.1:1'])
     expect(bad.code).toBe(2)
-    expect(bad.err[0]).toContain('params are not JSON')
+    expect(bad.err[0]).toMatch(/^TG_CLI_USAGE: params are not JSON/)
+  })
+
+  it('a broker that cannot be reached is TG_CLI_UNREACHABLE, exit 1', async () => {
+    const r = await cli(['sw1', 'set', '{}', '--url', 'mqtt://127.0.0.1:1'])
+    expect(r.code).toBe(1)
+    expect(r.err[0]).toMatch(/^TG_CLI_UNREACHABLE: cannot connect to mqtt:\/\/127\.0\.0\.1:1: /)
   })
 })

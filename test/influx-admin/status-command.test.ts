@@ -92,7 +92,7 @@ describe('tidegate influx status', { timeout: 60_000 }, () => {
     const down = await status(['--config', configFile('down.yaml', { url: `http://127.0.0.1:${port}` })])
     expect(down.code).toBe(1)
     expect(down.stderr).toMatch(
-      new RegExp(`influx status: cannot read http://127.0.0.1:${port}: .*ECONNREFUSED`),
+      new RegExp(`^TG_CLI_UNREACHABLE: influx status: cannot read http://127.0.0.1:${port}: .*ECONNREFUSED`),
     )
     const database = uniqueDatabase()
     const missing = await status([
@@ -100,6 +100,8 @@ describe('tidegate influx status', { timeout: 60_000 }, () => {
       configFile('missing.yaml', { url: inject('influxUrl'), database }),
     ])
     expect(missing.code).toBe(1)
-    expect(missing.stderr).toContain(`influx status: database "${database}" does not exist`)
+    expect(missing.stderr).toContain(
+      `TG_CLI_NOT_MANAGED: influx status: database "${database}" does not exist`,
+    )
   })
 })

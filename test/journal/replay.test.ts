@@ -184,7 +184,7 @@ describe('replay', () => {
       (e: { code: number; stderr: string }) => e,
     )
     expect((missing as { code?: number }).code).toBe(2)
-    expect(missing.stderr).toContain('cannot read /nonexistent/recording.jsonl')
+    expect(missing.stderr).toContain('TG_REPLAY_INPUT: cannot read /nonexistent/recording.jsonl')
     const badTail = await exec(process.execPath, [
       ...cli,
       '--tail',
@@ -192,7 +192,7 @@ describe('replay', () => {
       'docs/examples/overheat.jsonl',
     ]).catch((e: { code: number; stderr: string }) => e)
     expect((badTail as { code?: number }).code).toBe(2)
-    expect(badTail.stderr).toContain('--tail must be a duration')
+    expect(badTail.stderr).toContain('TG_CLI_USAGE: --tail must be a duration')
   })
 
   it('a shadow rule alerts under tidegate/shadow/ and never sends a command', async () => {
