@@ -104,6 +104,8 @@ export async function subscribeInternal(
   await new Promise<void>((resolve) => aedes.subscribe(filter, fn, () => resolve()))
   return () =>
     new Promise<void>((resolve) => {
+      // Closed: nothing left to unsubscribe from (and a Redis bus without Redis would never answer).
+      if (aedes.closed) return resolve()
       try {
         aedes.unsubscribe(filter, fn, () => resolve())
       } catch {

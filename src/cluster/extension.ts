@@ -166,7 +166,12 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
       events?.unsubscribe()
       for (const off of unfollow.splice(0)) await off()
       await round
-      await streams.stop()
+      const left = await streams.stop()
+      if (left > 0)
+        ctx.logger.warn(
+          { events: left },
+          'cluster: stopped while Redis was unreachable; events not handed to the rules',
+        )
       // A clean stop hands the partitions over at once instead of after the lease TTL.
       if (state.redisUp) await leases.releaseAll().catch(() => undefined)
       for (const conn of [redis, reader]) conn.disconnect()

@@ -30,8 +30,9 @@ export class PartitionStreams {
   /** Partitions this node reads. */
   readonly reading = new Set<number>()
   private buffer: { p: number; json: string }[] = []
-  private flushing = false
+  private flushing: Promise<void> | null = null
   private running = false
+  private stopping = false
   private loop: Promise<void> | null = null
 
   constructor(
@@ -55,10 +56,7 @@ export class PartitionStreams {
       return
     }
     this.buffer.push({ p, json: JSON.stringify(event) })
-    if (!this.flushing) {
-      this.flushing = true
-      setImmediate(() => void this.flush())
-    }
+    this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush())
   }
 
   start(): void {
@@ -66,10 +64,17 @@ export class PartitionStreams {
     this.loop = this.readLoop()
   }
 
-  async stop(): Promise<void> {
+  /** Stops reading; what still waits for Redis gets one more try, then is counted as dropped. */
+  async stop(): Promise<number> {
     this.running = false
+    this.stopping = true
     await this.loop
+    await this.flushing
     await this.flush()
+    const left = this.buffer.length
+    this.stats.dropped += left
+    this.buffer = []
+    return left
   }
 
   /** Makes sure the group exists, then delivers what the previous owner read but did not acknowledge. */
@@ -112,14 +117,15 @@ export class PartitionStreams {
         const results = (await pipeline.exec()) ?? []
         if (results.some(([err]) => err)) throw results.find(([err]) => err)?.[0]
       } catch {
-        // Redis unreachable: keep them, in order, and try again shortly.
+        // Redis unreachable: keep them, in order, and try again shortly (a stopping node gives up).
+        if (this.stopping) break
         await new Promise((r) => setTimeout(r, 500))
         continue
       }
       this.buffer.splice(0, batch.length)
       this.stats.appended += batch.length
     }
-    this.flushing = false
+    this.flushing = null
   }
 
   private async readLoop(): Promise<void> {
