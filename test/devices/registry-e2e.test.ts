@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
+import { capturedLogger } from '../helpers/captured-logger.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
@@ -113,7 +114,8 @@ describe('registry reload', () => {
       'version: 1\ndevices:\n  - { id: s1, type: test-sensor, tags: { room: r1 } }\n',
     )
     cleanup.push(catalog.remove)
-    const { gateway, mqttUrl } = await startTestGateway({ catalog: catalog.dir })
+    const logs = capturedLogger()
+    const { gateway, mqttUrl } = await startTestGateway({ catalog: catalog.dir }, { logger: logs.logger })
     cleanup.push(() => gateway.stop())
     const device = await connectClient(mqttUrl)
     cleanup.push(() => device.endAsync())
@@ -128,7 +130,9 @@ describe('registry reload', () => {
     await until(() => registry.get('s1')?.tags['room'] === 'r7')
     await device.publishAsync('devices/s1/telemetry', '{"temperature":1}', { qos: 1 })
     writeFileSync(file, 'version: 1\ndevices:\n  - { id: s1, type: no-such-type, tags: { room: r9 } }\n')
-    await new Promise((r) => setTimeout(r, 600))
+    // The refusal is logged at the entry's line with its code (docs/errors.md).
+    const refused = { level: 50, file, line: 3, code: 'TG_REGISTRY_UNKNOWN_TYPE' }
+    await until(() => logs.lines.some((l) => Object.entries(refused).every(([k, v]) => l[k] === v)))
     expect(registry.get('s1')?.tags).toEqual({ room: 'r7' })
     await device.publishAsync('devices/s1/telemetry', '{"temperature":2}', { qos: 1 })
     expect(tags).toEqual([{ room: 'r7' }, { room: 'r7' }])

@@ -1,10 +1,8 @@
-import { Writable } from 'node:stream'
 import type { ExtensionFactory } from '../../src/extension.js'
 import { extensionFactories } from '../../src/extensions.js'
 import type { Gateway } from '../../src/gateway.js'
 import { INFLUX_ADMIN, type InfluxAdminView, influxAdminExtension } from '../../src/influx-admin/extension.js'
 import type { ShapeStatus } from '../../src/influx-admin/shape-keeper.js'
-import { createLogger, type Logger } from '../../src/observability/logger.js'
 
 /** The default features, with the InfluxDB shape feature on test timings (fast retries and polls). */
 export function fastShapeExtensions(): ExtensionFactory[] {
@@ -13,20 +11,7 @@ export function fastShapeExtensions(): ExtensionFactory[] {
   return extensionFactories.map((f) => (f === influxAdminExtension ? fast : f))
 }
 
-/** A logger whose JSON lines the test can read. */
-export function capturedLogger(): {
-  logger: Logger
-  lines: { level: number; msg: string; [k: string]: unknown }[]
-} {
-  const lines: { level: number; msg: string }[] = []
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line))
-      done()
-    },
-  })
-  return { logger: createLogger('info', false, { destination }), lines }
-}
+export { capturedLogger } from '../helpers/captured-logger.js'
 
 export function shapeView(gateway: Gateway): InfluxAdminView {
   return gateway.context.services.get(INFLUX_ADMIN)!

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import { capturedLogger } from '../helpers/captured-logger.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
@@ -25,14 +26,18 @@ async function gatewayWithRules() {
   cleanup.push(() => rmSync(dir, { recursive: true, force: true }))
   writeFileSync(join(dir, 'hot.yaml'), RULE)
   // The registry's own per-device command interval (1 s by default) would refuse the quick `off`.
-  const g = await startTestGateway({ rules: dir, devices: { commands: { minInterval: 0 } } })
+  const logs = capturedLogger()
+  const g = await startTestGateway(
+    { rules: dir, devices: { commands: { minInterval: 0 } } },
+    { logger: logs.logger },
+  )
   cleanup.push(() => g.gateway.stop())
   const client = async (clientId?: string) => {
     const c = await connectClient(g.mqttUrl, clientId ? { clientId } : {})
     cleanup.push(() => c.endAsync())
     return c
   }
-  return { ...g, dir, client }
+  return { ...g, dir, client, logs }
 }
 
 describe('rules end to end (real broker, real InfluxDB)', () => {
@@ -106,7 +111,7 @@ describe('rules end to end (real broker, real InfluxDB)', () => {
   })
 
   it('a bad edit is published on tidegate/rules/errors with file:line:col and the old rule keeps running', async () => {
-    const { client, dir } = await gatewayWithRules()
+    const { client, dir, logs } = await gatewayWithRules()
     const watcher = await client()
     const errors = await collect(watcher, 'tidegate/rules/errors')
     await errors.next(1) // the retained state of the first load: no errors
@@ -119,6 +124,16 @@ describe('rules end to end (real broker, real InfluxDB)', () => {
       `${join(dir, 'hot.yaml')}:5:26 TG_RULE_EXPRESSION /when: Unexpected token: EOF`,
     )
     expect(body.keptOld).toEqual([join(dir, 'hot.yaml')])
+    expect(body.errors[0]).toMatchObject({ line: 5, code: 'TG_RULE_EXPRESSION', path: '/when' })
+    // The reload's log line carries the code as a field, for log searches and alerts.
+    expect(logs.lines).toContainEqual(
+      expect.objectContaining({
+        level: 50,
+        file: join(dir, 'hot.yaml'),
+        line: 5,
+        code: 'TG_RULE_EXPRESSION',
+      }),
+    )
 
     const alerts = await collect(watcher, 'alerts/#')
     const sensor = await client('south-climate-1')
