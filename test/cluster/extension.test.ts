@@ -9,6 +9,7 @@ import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
 import { useRedis } from '../helpers/redis.js'
+import { until } from './helpers.js'
 
 const cleanup = useCleanup()
 const redis = useRedis()
@@ -55,14 +56,6 @@ async function node(nodeId: string, rules: string) {
   })
   cleanup.push(() => g.gateway.stop())
   return g
-}
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 8000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
 
 describe('rules partitioned across nodes', () => {

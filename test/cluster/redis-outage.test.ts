@@ -6,17 +6,10 @@ import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
 import { useRedis } from '../helpers/redis.js'
+import { until } from './helpers.js'
 
 const cleanup = useCleanup()
 const redis = useRedis()
-
-async function until(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 50))
-  }
-}
 
 describe('a cluster node while Redis is unreachable', () => {
   it('keeps serving its clients and InfluxDB, buffers the partition events, and hands them over when Redis is back', async () => {
