@@ -4,6 +4,7 @@ import { Broker, type BrokerHooks } from './broker/broker.js'
 import { clusterNodeId } from './cluster/node-id.js'
 import type { GatewayConfig } from './config/schema.js'
 import { systemClock } from './core/clock.js'
+import { toMs } from './core/duration.js'
 import type { Event } from './core/event.js'
 import { formatFileError } from './core/file-errors.js'
 import { loadCatalog } from './devices/catalog.js'
@@ -72,7 +73,14 @@ export class Gateway {
     // The ingest hook needs the catalog, which start() loads; until then publishes pass through.
     // Authentication, ACL and rate limits run inside the broker before this ingest hook.
     // With cluster.redis the broker is shared with the other nodes (docs/cluster.md).
-    const cluster = c.cluster.redis ? { redis: c.cluster.redis, nodeId: clusterNodeId(c.cluster) } : null
+    const cluster = c.cluster.redis
+      ? {
+          redis: c.cluster.redis,
+          nodeId: clusterNodeId(c.cluster),
+          // A dead node's clients' wills go out about when its partitions move.
+          heartbeatMs: Math.max(100, Math.floor(toMs(c.cluster.leaseTtl) / 3)),
+        }
+      : null
     this.broker = new Broker(
       c.mqtt,
       { authorizePublish: (client, packet, done) => this.ingestPublish(client, packet, done) },

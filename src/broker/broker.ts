@@ -55,6 +55,8 @@ export interface PublishOptions {
 export interface BrokerCluster {
   redis: string
   nodeId: string
+  /** Aedes' heartbeat between nodes: wills of a node silent for 3 heartbeats are published by the others. */
+  heartbeatMs: number
 }
 
 /** What the metrics and readiness features read (the `broker` service). */
@@ -223,7 +225,11 @@ export class Broker {
       // Aedes' default bus with concurrency 100, minus its unbounded recursion under a flood.
       mq: this.bus?.mq ?? createMessageQueue(100),
       ...(this.bus && cluster
-        ? { id: cluster.nodeId, persistence: this.bus.persistence as AedesOptions['persistence'] }
+        ? {
+            id: cluster.nodeId,
+            persistence: this.bus.persistence as AedesOptions['persistence'],
+            heartbeatInterval: cluster.heartbeatMs,
+          }
         : {}),
       connectTimeout: toMs(c.connectTimeout),
       drainTimeout: toMs(c.slowSubscriberTimeout),

@@ -83,7 +83,7 @@ export class RuleEngine {
             effects: this.effects,
             scheduler: this.scheduler,
             log: this.log,
-        alertSeeds: () => this.alertSeeds,
+            alertSeeds: () => this.alertSeeds,
           })
           if (!again.start()) next.set(rule.id, again)
         }

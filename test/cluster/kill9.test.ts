@@ -11,6 +11,7 @@ import { useCleanup } from '../helpers/cleanup.js'
 import { freePort } from '../helpers/free-port.js'
 import { uniqueDatabase } from '../helpers/gateway.js'
 import { connectWhenUp, kill9, spawnGatewayProcess } from '../helpers/gateway-process.js'
+import { connectClient as mqttConnect } from '../helpers/mqtt.js'
 import { useRedis } from '../helpers/redis.js'
 import { until } from './helpers.js'
 import { steadyLoad } from '../sinks/outbox/helpers/load.js'
@@ -80,6 +81,16 @@ cluster: { redis: ${redis.url}, nodeId: ${id}, partitions: ${PARTITIONS}, leaseT
     await send(onA, sensor, 35)
     await until(async () => (await alertStates(sensor)).length === 1, 15_000)
 
+    // A client on B left a will; a subscriber on A waits for it.
+    const wills: string[] = []
+    onA.on('message', (topic, payload) => topic === 'wills/b-client' && wills.push(payload.toString()))
+    await onA.subscribeAsync('wills/b-client', { qos: 1 })
+    const willClient = await mqttConnect(url('k-b'), {
+      clientId: 'b-client',
+      will: { topic: 'wills/b-client', payload: Buffer.from('gone'), qos: 1, retain: false },
+    })
+    cleanup.push(() => willClient.endAsync(true))
+
     // QoS 1 load through B, then B is killed.
     const load = steadyLoad(onB, ['k9-load'], 2, Date.now() - 60_000)
     await sleep(1000)
@@ -93,6 +104,9 @@ cluster: { redis: ${redis.url}, nodeId: ${id}, partitions: ${PARTITIONS}, leaseT
     await send(onA, sensor, 20)
     await until(async () => (await alertStates(sensor)).length === 2, 15_000)
     expect(await alertStates(sensor)).toEqual(['firing', 'resolved'])
+    // The others publish the will of B's client (B's heartbeats stopped).
+    await until(() => wills.length > 0, 15_000)
+    expect(wills[0]).toBe('gone')
 
     // B rejoins with its data folder: its outbox delivers what it acknowledged before the kill, and it
     // takes partitions back while events keep coming: each of these devices raises one alert.
