@@ -39,6 +39,7 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
   /** The partition of each alert key seen, for transitions that time alone makes (for, clearFor, repeat). */
   const keyPartition = new Map<string, number>()
   let current: number | null = null
+  let currentEntry: string | null = null
   const state = { redisUp: false, transitionsDropped: 0, rounds: 0 }
 
   const streams = new PartitionStreams(
@@ -46,12 +47,14 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
     reader,
     nodeId,
     c.maxBuffered,
-    (p, event) => {
+    (p, event, entryId) => {
       current = p
+      currentEntry = entryId
       try {
         ctx.services.get(RULES)?.push(event)
       } finally {
         current = null
+        currentEntry = null
       }
     },
     (event) =>
@@ -141,6 +144,8 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
           current ?? keyPartition.get(AlertSnapshots.field(rule, key))
         // A partition given away: its old machines may still tick here; the new owner speaks for them.
         rules.gateAlertTransitions((t) => {
+          // The same cause gives the same id on whichever node evaluates it (rule and key are tags already).
+          t.id = `${currentEntry ?? `timer@${t.at}`}:${t.state}:${t.repeat}`
           const p = partitionOfAlert(t.rule, t.key)
           if (p === undefined || leases.owned.has(p)) return true
           state.transitionsDropped++

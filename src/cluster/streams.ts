@@ -41,7 +41,7 @@ export class PartitionStreams {
     private readonly reader: Redis,
     private readonly nodeId: string,
     private readonly maxBuffered: number,
-    private readonly deliver: (p: number, event: Event) => void,
+    private readonly deliver: (p: number, event: Event, entryId: string) => void,
     private readonly onDrop: (event: Event) => void,
   ) {}
 
@@ -168,7 +168,7 @@ export class PartitionStreams {
       const json = fields[1]
       // A claimed entry can be gone (trimmed): XAUTOCLAIM reports it without fields.
       if (json === undefined) continue
-      this.deliver(p, JSON.parse(json) as Event)
+      this.deliver(p, JSON.parse(json) as Event, id)
       this.stats.delivered++
     }
     const key = streamKey(p)

@@ -27,6 +27,11 @@ export interface AlertTransition {
   device?: string
   /** Who acknowledged the firing alert and when (ms); only on the transition the acknowledgement makes. */
   acknowledged?: { by: string; at: number }
+  /**
+   * In a cluster: what caused it (the partition stream entry of the event, or the timer), so a transition
+   * announced again after a takeover carries the same id (docs/cluster.md). Written as `transition_id`.
+   */
+  id?: string
 }
 
 export interface RuleCommand {
@@ -97,6 +102,7 @@ export function alertPoint(t: AlertTransition): PointInput {
     fields.acknowledged_by = t.acknowledged.by
     fields.acknowledged_at = t.acknowledged.at
   }
+  if (t.id !== undefined) fields.transition_id = t.id
   for (const [k, v] of Object.entries(t.values)) {
     if ((typeof v === 'number' || typeof v === 'boolean') && !(k in fields)) fields[`value_${k}`] = v
   }

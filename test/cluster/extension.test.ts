@@ -134,6 +134,9 @@ describe('rules partitioned across nodes', () => {
       (r) => r.length > 0,
     )
     expect(inB.rows.map((r) => r[1])).toEqual(['firing'])
+    // Its id names the stream entry that caused it: the same on any node that evaluates that entry again.
+    const ids = await b.influx.query(`SELECT transition_id FROM alerts WHERE "key"='${device}'`)
+    expect(ids.results[0]?.series?.[0]?.values?.[0]?.[1]).toMatch(/^\d+-\d+:firing:0$/)
     const inA = await a.influx.query(`SELECT state FROM alerts WHERE "key"='${device}'`)
     expect(inA.results[0]?.series ?? []).toEqual([])
 
