@@ -72,6 +72,14 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
   const forget = (p: number) => {
     streams.reading.delete(p)
     seeds.delete(p)
+    // This node's alert machines of the partition are stale from now on: the next owner speaks for them.
+    const engine = ctx.services.get(RULES)?.engine
+    for (const [field, owner] of keyPartition) {
+      if (owner !== p) continue
+      keyPartition.delete(field)
+      const [rule, key] = field.split('\u0000') as [string, string]
+      engine?.forgetAlert(rule, key)
+    }
   }
   const leases = new Leases(redis, nodeId, c.partitions, ttlMs, {
     acquired: async (p) => {

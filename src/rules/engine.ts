@@ -126,6 +126,14 @@ export class RuleEngine {
     return r.acknowledge(key, by)
   }
 
+  /**
+   * Drops the alert state of one key without announcing anything: a cluster node gave the key's partition
+   * away, and if the partition comes back its state comes from the snapshot, not from this stale copy.
+   */
+  forgetAlert(rule: string, key: string): void {
+    for (const machines of this.running.get(rule)?.alertMachines ?? []) machines.delete(key)
+  }
+
   /** Resolves every firing alert (gateway stop is not a resolution, so only on explicit shutdown of rules). */
   clear(now = this.clock()): void {
     this.setRules([], now)

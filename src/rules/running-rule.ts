@@ -1,6 +1,6 @@
 import { Observable, retry, Subject, type Subscriber, type Subscription, timer } from 'rxjs'
 import type { Event } from '../core/event.js'
-import type { AlertSeed } from './alert-machine.js'
+import type { AlertMachine, AlertSeed } from './alert-machine.js'
 import { EffectRouter } from './effect-router.js'
 import type { RuleEffects } from './effects.js'
 import type { Acknowledgement, AcknowledgeResult } from './operators/alert-state.js'
@@ -39,6 +39,8 @@ export type AlertSeeds = (rule: string, key: string) => AlertSeed | undefined
 export class RunningRule {
   readonly counters = newCounters()
   readonly meter = newMeter()
+  /** The alert machines of this rule's alertState operators (a cluster makes the engine forget keys). */
+  readonly alertMachines = new Set<Map<string, AlertMachine>>()
   readonly router: EffectRouter
   /** Subscribers of this rule's input: the engine hands them each event (no Subject, no per-event closure). */
   private readonly inputs: Subscriber<Event>[] = []
@@ -76,6 +78,7 @@ export class RunningRule {
       meter: this.meter,
       acknowledgements: this.acknowledgements,
       alertSeed: (key: string) => this.host.alertSeeds?.()?.(this.rule.id, key),
+      alertMachines: this.alertMachines,
     }
     let built: Observable<Effect>
     try {

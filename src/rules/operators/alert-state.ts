@@ -83,6 +83,7 @@ export function alertState<T extends { key: string }>(
   const ctx = resolveContext(options)
   return stateful<T, AlertChange<T>>((out) => {
     const machines = new Map<string, AlertMachine>()
+    ctx.alertMachines?.add(machines)
     const latest = new Map<string, T>()
     const emit = (key: string, value: T, transitions: Transition[]) => {
       for (let i = 0; i < transitions.length; i++) out.next(change(transitions[i] as Transition, key, value))
@@ -143,6 +144,7 @@ export function alertState<T extends { key: string }>(
         ticks?.unsubscribe()
         acks?.unsubscribe()
         ctx.meter?.firing.delete(firing)
+        ctx.alertMachines?.delete(machines)
       },
     }
   })

@@ -1,5 +1,5 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscriber } from 'rxjs'
-import type { AlertSeed } from '../alert-machine.js'
+import type { AlertMachine, AlertSeed } from '../alert-machine.js'
 import type { Acknowledgement } from './alert-state.js'
 import { DEFAULT_TICK_MS } from './scheduler.js'
 
@@ -17,6 +17,8 @@ export interface RuleContext {
   acknowledgements?: Observable<Acknowledgement>
   /** The state a key's alert continues from when its machine is created (a cluster takeover). */
   alertSeed?: (key: string) => AlertSeed | undefined
+  /** The rule's alert machines by key, per alertState operator (the engine forgets a key a cluster gave away). */
+  alertMachines?: Set<Map<string, AlertMachine>>
 }
 
 /** Per-rule figures the operators keep up to date (the gateway's per-rule metrics and status page). */
@@ -60,6 +62,7 @@ export function resolveContext(options: { scheduler?: SchedulerLike; tick?: numb
     ...(base?.meter ? { meter: base.meter } : {}),
     ...(base?.acknowledgements ? { acknowledgements: base.acknowledgements } : {}),
     ...(base?.alertSeed ? { alertSeed: base.alertSeed } : {}),
+    ...(base?.alertMachines ? { alertMachines: base.alertMachines } : {}),
   }
 }
 
