@@ -19,7 +19,7 @@ export interface SeenDevice {
 
 /**
  * The devices the gateway heard, with their last values and a ring of recent readings, so a device chart
- * has data without InfluxDB. Bounded: beyond `maxDevices` the least recently heard device is forgotten.
+ * has data without InfluxDB. Bounded: beyond `maxDevices` the least recently heard tenth is forgotten.
  */
 export class DeviceBoard {
   private readonly devices = new Map<string, SeenDevice>()
@@ -32,9 +32,9 @@ export class DeviceBoard {
   /** A telemetry event; returns the updated device (null for other streams). */
   observe(e: Event): SeenDevice | null {
     if (e.stream !== 'telemetry') return null
+    // One Map lookup per event: recency is lastSeen, read only when the board overflows (evictStale).
     let d = this.devices.get(e.device)
-    if (d) this.devices.delete(e.device)
-    else
+    if (d === undefined) {
       d = {
         id: e.device,
         type: e.type,
@@ -43,11 +43,8 @@ export class DeviceBoard {
         tags: {},
         recent: new SampleRing(this.samplesPerDevice),
       }
-    // Re-inserted: the Map's order is the order devices were last heard, oldest first.
-    this.devices.set(e.device, d)
-    if (this.devices.size > this.maxDevices) {
-      const oldest = this.devices.keys().next().value
-      if (oldest !== undefined) this.devices.delete(oldest)
+      this.devices.set(e.device, d)
+      if (this.devices.size > this.maxDevices) this.evictStale(d)
     }
     d.type = e.type
     d.lastSeen = e.received
@@ -55,6 +52,17 @@ export class DeviceBoard {
     d.tags = e.tags
     d.recent.push(e.time, e.data)
     return d
+  }
+
+  /**
+   * Over the bound: the least recently heard tenth goes at once (one sort per maxDevices/10 new
+   * devices, instead of keeping the Map in recency order on every event).
+   */
+  private evictStale(keep: SeenDevice): void {
+    const byAge = [...this.devices.values()].filter((d) => d !== keep).sort((a, b) => a.lastSeen - b.lastSeen)
+    const excess = this.devices.size - this.maxDevices
+    const drop = Math.max(excess, Math.ceil(this.maxDevices / 10))
+    for (let i = 0; i < drop && i < byAge.length; i++) this.devices.delete((byAge[i] as SeenDevice).id)
   }
 
   get(id: string): SeenDevice | undefined {

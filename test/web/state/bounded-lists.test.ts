@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { CommandOutcome } from '../../../src/commands/command-outcome.js'
 import { CommandLog } from '../../../src/web/state/command-log.js'
+import { DeviceBoard } from '../../../src/web/state/device-board.js'
 import { RateHistory } from '../../../src/web/state/rate-history.js'
 import { Ring } from '../../../src/web/state/ring.js'
 import { SAMPLE_SPACING_MS, SampleRing } from '../../../src/web/state/sample-ring.js'
@@ -52,6 +53,36 @@ describe('status page memory is bounded', () => {
     expect(samples.map((s) => s.v.b)).toEqual(
       Array.from({ length: 20 }, (_, i) => ((i + 5) % 2 ? undefined : -(i + 5))),
     )
+  })
+
+  it('DeviceBoard: beyond its bound the least recently heard devices are forgotten, however long ago they were first seen', () => {
+    const board = new DeviceBoard(10, 4)
+    const reading = (device: string, received: number) =>
+      board.observe({
+        device,
+        type: 't',
+        stream: 'telemetry',
+        time: received,
+        received,
+        data: { v: received },
+        tags: {},
+        source: 'mqtt',
+        topic: `devices/${device}/telemetry`,
+      })
+    for (let i = 0; i < 10; i++) reading(`d${i}`, i * SAMPLE_SPACING_MS)
+    reading('d0', 100 * SAMPLE_SPACING_MS) // first seen, but heard again just now
+    reading('new', 101 * SAMPLE_SPACING_MS)
+    const ids = [...board.all()].map((d) => d.id)
+    expect(ids).toHaveLength(10)
+    expect(ids).toContain('d0')
+    expect(ids).toContain('new')
+    expect(ids).not.toContain('d1') // the least recently heard
+    expect(
+      board
+        .get('d0')
+        ?.recent.toArray()
+        .map((s) => s.v.v),
+    ).toEqual([0, 100 * SAMPLE_SPACING_MS])
   })
 
   it('CommandLog: latest status per id; beyond its size the oldest finished command goes, a pending one stays', () => {
