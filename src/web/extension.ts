@@ -84,7 +84,8 @@ export function statusPageExtension(ctx: GatewayContext): Extension {
       running = true
       subscription = ctx.events.subscribe((e) => {
         const d = model.onEvent(e)
-        if (d) dirtyDevices.add(d.id)
+        // Only a page that is open needs device updates pushed (the model is kept either way).
+        if (d && hub.size > 0) dirtyDevices.add(d.id)
       })
       ctx.deadLetters.onRecord((d) => {
         if (!running) return
