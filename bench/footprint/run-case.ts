@@ -20,6 +20,9 @@ export interface CaseLoad {
   landed?: (sent: number) => Promise<number>
 }
 
+/** Reactions after this much of the run count as steady state (see CaseResult.steadyReaction). */
+export const STEADY_AFTER_MS = 5000
+
 export interface CaseResult {
   sent: number
   /** Bytes the publisher still held when it gave up waiting (a broker far behind); not the broker's loss. */
@@ -28,6 +31,13 @@ export interface CaseResult {
   hotSent: number
   hotReceived: number
   reaction?: { p50: number; p99: number; max: number }
+  /**
+   * Reactions to readings sent after the first STEADY_AFTER_MS: without the start, when all 1000 bench
+   * devices are new at once (registry, availability, per-device state, JIT) and the first second queues.
+   */
+  steadyReaction?: { p50: number; p99: number; max: number } | undefined
+  /** Seconds of the run with reactions over 20 ms (Reactions.slowSeconds). */
+  slowSeconds?: { second: number; slow: number; worstMs: number }[]
   eventLoopMs?: { p99: number; max: number }
   rssPeakMB: number
   anonPeakMB: number
@@ -100,7 +110,13 @@ export async function runCase(c: CaseLoad): Promise<CaseResult> {
       ...(landed !== undefined ? { landed } : {}),
       hotSent: reactions.hotSent,
       hotReceived: reactions.received,
-      ...(reaction ? { reaction } : {}),
+      ...(reaction
+        ? {
+            reaction,
+            steadyReaction: reactions.percentiles(STEADY_AFTER_MS),
+            slowSeconds: reactions.slowSeconds(),
+          }
+        : {}),
       ...(metrics ? { eventLoopMs: { p99: el('0.99'), max: el('1') } } : {}),
       rssPeakMB: proc.rssPeakMB,
       anonPeakMB: proc.anonPeakMB,
