@@ -1,4 +1,14 @@
-import { SerialPort } from 'serialport'
+import type { SerialPort } from 'serialport'
+
+/**
+ * serialport (with its native bindings) is loaded on the first port opened, not at start: a gateway
+ * without serial ports does not carry it (~4 MB of RSS on import).
+ */
+let serialport: Promise<typeof import('serialport')> | null = null
+const loadSerialPort = () => {
+  serialport ??= import('serialport')
+  return serialport
+}
 import { toMs } from '../../core/duration.js'
 import type { Logger } from '../../observability/logger.js'
 import type { SerialPortConfig } from './config-schema.js'
@@ -95,7 +105,10 @@ export class SerialConnection {
     const stats = this.deps.stats
     let path: string
     try {
-      path = await locatePort(this.config, this.deps.listPorts ?? (() => SerialPort.list()))
+      path = await locatePort(
+        this.config,
+        this.deps.listPorts ?? (async () => (await loadSerialPort()).SerialPort.list()),
+      )
       this.port = await this.open(path)
     } catch (err) {
       this.failed(err as Error)
@@ -122,8 +135,9 @@ export class SerialConnection {
     this.events.opened(path)
   }
 
-  private open(path: string): Promise<SerialPort> {
+  private async open(path: string): Promise<SerialPort> {
     const c = this.config
+    const { SerialPort } = await loadSerialPort()
     const port = new SerialPort({
       path,
       baudRate: c.baudRate,
