@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { portListening, stopChild } from './child-server.js'
+import { type RestartableServer, startRestartable } from './child-server.js'
 import { freePort } from './free-port.js'
 
 export interface MosquittoTls {
@@ -14,17 +14,7 @@ export interface MosquittoTls {
   requireClientCert?: boolean
 }
 
-export interface Mosquitto {
-  port: number
-  url: string
-  pid: number
-  /** Stops it by pid (SIGTERM, then SIGKILL); the port stays known so start() can bring it back. */
-  stop(): Promise<void>
-  /** Starts it again on the same port (after stop(): an outage). */
-  start(): Promise<void>
-  /** Stops it and removes its temp folder. */
-  dispose(): Promise<void>
-}
+export type Mosquitto = RestartableServer
 
 const MOSQUITTO = '/usr/sbin/mosquitto'
 
@@ -52,37 +42,11 @@ export async function startMosquitto(o: { tls?: MosquittoTls } = {}): Promise<Mo
   }
   const conf = join(dir, 'mosquitto.conf')
   writeFileSync(conf, `${lines.join('\n')}\n`)
-  let child: ChildProcess | null = null
-  let stderr = ''
-  const start = async () => {
-    const c = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] })
-    child = c
-    c.stderr?.on('data', (d: Buffer) => {
-      stderr = (stderr + d.toString()).slice(-4000)
-    })
-    const until = Date.now() + 10_000
-    while (!(await portListening(port))) {
-      if (c.exitCode !== null || Date.now() > until) throw new Error(`mosquitto did not start: ${stderr}`)
-      await new Promise((r) => setTimeout(r, 30))
-    }
-  }
-  const stop = async () => {
-    const c = child
-    child = null
-    await stopChild(c)
-  }
-  await start()
-  return {
+  return startRestartable({
+    name: 'mosquitto',
     port,
     url: `${o.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
-    get pid() {
-      return child?.pid ?? -1
-    },
-    stop,
-    start,
-    async dispose() {
-      await stop()
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
+    dir,
+    spawnServer: () => spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] }),
+  })
 }

@@ -1,21 +1,12 @@
 import { afterAll, beforeAll } from 'vitest'
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { portListening, stopChild } from './child-server.js'
+import { type RestartableServer, startRestartable } from './child-server.js'
 import { freePort } from './free-port.js'
 
-export interface RedisServer {
-  port: number
-  url: string
-  readonly pid: number
-  /** Stops it by pid (SIGTERM, then SIGKILL); start() brings it back on the same port (an outage). */
-  stop(): Promise<void>
-  start(): Promise<void>
-  /** Stops it and removes its temp folder. */
-  dispose(): Promise<void>
-}
+export type RedisServer = RestartableServer
 
 const REDIS = '/usr/bin/redis-server'
 
@@ -26,42 +17,14 @@ const REDIS = '/usr/bin/redis-server'
 export async function startRedis(): Promise<RedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tidegate-redis-'))
   const port = await freePort()
-  let child: ChildProcess | null = null
-  let output = ''
-  const start = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
-    const c = spawn(REDIS, [...args, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] })
-    child = c
-    const keep = (d: Buffer) => {
-      output = (output + d.toString()).slice(-4000)
-    }
-    c.stdout?.on('data', keep)
-    c.stderr?.on('data', keep)
-    const until = Date.now() + 10_000
-    while (!(await portListening(port))) {
-      if (c.exitCode !== null || Date.now() > until) throw new Error(`redis-server did not start: ${output}`)
-      await new Promise((r) => setTimeout(r, 30))
-    }
-  }
-  const stop = async () => {
-    const c = child
-    child = null
-    await stopChild(c)
-  }
-  await start()
-  return {
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
+  return startRestartable({
+    name: 'redis-server',
     port,
     url: `redis://127.0.0.1:${port}`,
-    get pid() {
-      return child?.pid ?? -1
-    },
-    stop,
-    start,
-    async dispose() {
-      await stop()
-      rmSync(dir, { recursive: true, force: true })
-    },
-  }
+    dir,
+    spawnServer: () => spawn(REDIS, [...args, '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] }),
+  })
 }
 
 /** One redis-server for the tests of a file: started before them, stopped after. */
