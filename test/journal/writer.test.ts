@@ -77,6 +77,21 @@ describe('journal records', () => {
 })
 
 describe('JournalWriter', () => {
+  it('keeps records appended before open until it opens; past its buffer they are counted as lost, not kept unbounded', async () => {
+    const dir = tempDir()
+    const writer = new JournalWriter(options(dir))
+    const big = (i: number) => ({ ...event(i), data: { text: 'x'.repeat(20_000) } }) // 20 KB each, 400 KB in all
+    for (let i = 0; i < 20; i++) writer.append({ kind: 'event', t: i, event: big(i) })
+    expect(writer.stats.records).toBe(20)
+    expect(writer.stats.recordsLost).toBeGreaterThan(0) // the 256 KiB buffer took what it could
+    const kept = writer.stats.records - writer.stats.recordsLost
+    await writer.open()
+    await writer.close()
+    const back = [...readJournal(dir)]
+    expect(back).toHaveLength(kept)
+    expect(back.map((r) => r.t)).toEqual([...Array(kept).keys()])
+  })
+
   it('frames records into its byte buffer exactly as encodeRecord does (non-ASCII, and larger than the buffer)', async () => {
     const dir = tempDir()
     const huge = { ...event(2), data: { text: 'ü€𝄞'.repeat(40_000) } } // > the 256 KiB buffer in UTF-8 worst case
