@@ -25,7 +25,8 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
   if (!c.redis) return null
   const url = c.redis
   const nodeId = clusterNodeId(c)
-  const partition = compilePartitioner(c.partitionBy, c.partitions)
+  const state = { redisUp: false, transitionsDropped: 0, partitionErrors: 0, rounds: 0 }
+  const partition = compilePartitioner(c.partitionBy, c.partitions, () => state.partitionErrors++)
   if (typeof partition !== 'function')
     throw new Error(`cluster.partitionBy: CEL at offset ${partition.offset}: ${partition.message}`)
   const ttlMs = toMs(c.leaseTtl)
@@ -40,7 +41,6 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
   const keyPartition = new Map<string, number>()
   let current: number | null = null
   let currentEntry: string | null = null
-  const state = { redisUp: false, transitionsDropped: 0, rounds: 0 }
 
   const streams = new PartitionStreams(
     redis,
@@ -134,6 +134,7 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
         buffered: streams.buffered,
         streams: streams.stats,
         transitionsDropped: state.transitionsDropped,
+        partitionErrors: state.partitionErrors,
         snapshotFailures: snapshots.failed,
         bus: ctx.broker.redisBus?.stats ?? null,
       }),

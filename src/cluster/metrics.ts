@@ -9,6 +9,8 @@ export interface ClusterFigures {
   buffered: number
   streams: StreamStats
   transitionsDropped: number
+  /** Events whose partitionBy failed to evaluate (they went to the partition of the empty value). */
+  partitionErrors: number
   snapshotFailures: number
   bus: RedisBusStats | null
 }
@@ -52,6 +54,11 @@ export function clusterSamples(f: ClusterFigures): Sample[] {
       'tidegate_cluster_alert_transitions_dropped_total',
       'Alert transitions of partitions given away, left to the new owner',
       f.transitionsDropped,
+    ),
+    counter(
+      'tidegate_cluster_partition_errors_total',
+      'Events whose partitionBy failed to evaluate, sent to the partition of the empty value',
+      f.partitionErrors,
     ),
     counter(
       'tidegate_cluster_snapshot_failures_total',

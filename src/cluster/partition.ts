@@ -18,7 +18,12 @@ export type Partitioner = (event: Event) => number
  * Compiles `cluster.partitionBy` (CEL over the event, the same variables as a rule's `where`).
  * Returns the problem instead when the expression does not parse or type-check.
  */
-export function compilePartitioner(text: string, partitions: number): Partitioner | ExpressionError {
+export function compilePartitioner(
+  text: string,
+  partitions: number,
+  /** Told of each event whose partitionBy failed (it went to the partition of the empty value). */
+  onError: () => void = () => {},
+): Partitioner | ExpressionError {
   const path = simplePath(text)
   // The common cases read a property instead of evaluating CEL for every event.
   if (path?.root === 'device' && path.field === null) return (e) => partitionOf(e.device, partitions)
@@ -35,7 +40,8 @@ export function compilePartitioner(text: string, partitions: number): Partitione
     try {
       value = toPlain(expr(eventContext(e)))
     } catch {
-      // A missing map key must not stop the event: it goes to the partition of the empty value.
+      // A missing map key must not stop the event: it goes to the partition of the empty value, counted.
+      onError()
       value = ''
     }
     return partitionOf(typeof value === 'string' ? value : JSON.stringify(value ?? ''), partitions)

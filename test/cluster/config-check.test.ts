@@ -44,14 +44,17 @@ describe('cluster config', () => {
   it('partitions by device by default, by any CEL over the event otherwise; stable across nodes', () => {
     const byDevice = compilePartitioner('device', 64)
     const bySite = compilePartitioner('tags.site', 64)
-    const byExpr = compilePartitioner("deviceType + '/' + tags.site", 64)
+    let errors = 0
+    const byExpr = compilePartitioner("deviceType + '/' + tags.site", 64, () => errors++)
     if (typeof byDevice !== 'function' || typeof bySite !== 'function' || typeof byExpr !== 'function')
       throw new Error('did not compile')
     expect(byDevice(event('fan-1'))).toBe(partitionOf('fan-1', 64))
     expect(bySite(event('a', { site: 'north' }))).toBe(bySite(event('b', { site: 'north' })))
     expect(byExpr(event('a', { site: 'north' }))).toBe(partitionOf('climate-sensor/north', 64))
-    // A missing tag is the empty value, not an error that stops the event.
+    // A missing tag is the empty value, not an error that stops the event; it is counted.
+    expect(errors).toBe(0)
     expect(byExpr(event('a'))).toBe(partitionOf('', 64))
+    expect(errors).toBe(1)
     // Spread: 1000 devices fill every one of 64 partitions.
     const used = new Set(Array.from({ length: 1000 }, (_, i) => byDevice(event(`dev-${i}`))))
     expect(used.size).toBe(64)
