@@ -1,5 +1,11 @@
 import { Duplex } from 'node:stream'
-import { checkPacket, PACKET_CONNECT, type PacketLimits, type Refusal } from './packet-checks.js'
+import {
+  checkPacket,
+  PACKET_CONNACK,
+  PACKET_CONNECT,
+  type PacketLimits,
+  type Refusal,
+} from './packet-checks.js'
 
 /** Who is on the other end of a connection; the authenticator and ACL read it. */
 export interface ConnectionInfo {
@@ -32,6 +38,8 @@ export class GuardedConnection extends Duplex {
   private connectSeen = false
   private refused = false
   private innerEnded = false
+  /** What Aedes wrote before its CONNACK; null once the CONNACK went out (see holdUntilConnack). */
+  private beforeConnack: Buffer | null = Buffer.alloc(0)
 
   constructor(
     private readonly inner: Duplex,
@@ -79,10 +87,40 @@ export class GuardedConnection extends Duplex {
 
   private writeInner(data: Buffer, callback: (err?: Error | null) => void): void {
     if (this.refused || this.inner.destroyed) return callback()
+    if (this.beforeConnack) {
+      this.holdUntilConnack(this.beforeConnack, data)
+      return callback()
+    }
     // The callback fires when the transport took the bytes, so Aedes sees backpressure from a slow
     // reader (and its drain timeout can disconnect it) instead of this stream buffering without bound.
     if (this.inner.write(data)) callback()
     else this.inner.once('drain', () => callback())
+  }
+
+  /**
+   * [MQTT-3.2.0-1] the first packet a server sends is the CONNACK. Aedes restores a persistent session's
+   * subscriptions before it writes the CONNACK, so a message arriving in between (in a cluster: one relayed
+   * late through Redis) would be written first, and a client that gets a PUBLISH before its CONNACK never
+   * completes the connect (MQTT.js waits for the CONNACK until its timeout). Such packets wait here and
+   * follow the CONNACK. Only whole packets come from Aedes; the wait lasts one connect handshake.
+   */
+  private holdUntilConnack(before: Buffer, data: Buffer): void {
+    const held = before.length ? Buffer.concat([before, data]) : data
+    for (let offset = 0; ; ) {
+      const header = readFixedHeader(held.subarray(offset))
+      if (header === 'incomplete' || header === 'malformed') break
+      const end = offset + header.headerLength + header.remainingLength
+      if (end > held.length) break
+      if ((held[offset] ?? 0) >> 4 === PACKET_CONNACK) {
+        this.beforeConnack = null
+        this.inner.write(
+          Buffer.concat([held.subarray(offset, end), held.subarray(0, offset), held.subarray(end)]),
+        )
+        return
+      }
+      offset = end
+    }
+    this.beforeConnack = held
   }
 
   private receive(chunk: Buffer): void {

@@ -206,6 +206,7 @@ const FIXED_SHAPES: Record<number, { flags: number; length: number }> = {
 }
 
 export const PACKET_CONNECT = 1
+export const PACKET_CONNACK = 2
 
 /** Checks one complete packet from a client. `body` is the variable header and payload. */
 export function checkPacket(type: number, flags: number, body: Buffer, limits: PacketLimits): Refusal | null {

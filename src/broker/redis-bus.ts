@@ -1,11 +1,10 @@
+// aedes-persistence-redis ships no types: what we call of it.
+// @ts-expect-error no declaration file
+import redisPersistence from 'aedes-persistence-redis'
 import { Redis } from 'ioredis'
 import type { MQEmitter } from 'mqemitter'
 import MQEmitterRedis from 'mqemitter-redis'
 import { withBoundedRecursion } from './message-queue.js'
-
-// aedes-persistence-redis ships no types: what we call of it.
-// @ts-expect-error no declaration file
-import redisPersistence from 'aedes-persistence-redis'
 
 /** The field that marks a message this node already delivered locally, so its echo from Redis is skipped. */
 const ORIGIN = 'tgNode'

@@ -1,17 +1,10 @@
 import { Duplex } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { GuardedConnection } from '../../src/broker/guarded-connection.js'
-import { connectPacket, rawPublish } from './raw-client.js'
+import { connectPacket, GUARD_LIMITS, LOOPBACK_INFO, rawPublish } from './raw-client.js'
 
-const LIMITS = {
-  maxPacketBytes: 1 << 20,
-  maxClientIdLength: 64,
-  maxTopicLength: 256,
-  maxTopicLevels: 16,
-  keepaliveMin: 0,
-  keepaliveMax: 65535,
-}
-const INFO = { address: '127.0.0.1', listener: 'tcp' as const, loopback: true }
+const LIMITS = GUARD_LIMITS
+const INFO = LOOPBACK_INFO
 
 /** A transport the test drives: what it pushes is what the peer sent. */
 function transport(): Duplex {

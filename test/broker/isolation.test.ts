@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { bytes, RawClient, rawPublish } from './raw-client.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { connectClient } from '../helpers/mqtt.js'
+import { bytes, RawClient, rawPublish } from './raw-client.js'
 
 const cleanup = useCleanup()
 

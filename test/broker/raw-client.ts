@@ -4,6 +4,17 @@ import { Broker, type BrokerHooks } from '../../src/broker/broker.js'
 import { configFromObject } from '../../src/config/load.js'
 import { remainingLength } from '../helpers/mqtt-bytes.js'
 
+/** Packet limits and peer info for a GuardedConnection driven directly by a test. */
+export const GUARD_LIMITS = {
+  maxPacketBytes: 1 << 20,
+  maxClientIdLength: 64,
+  maxTopicLength: 256,
+  maxTopicLevels: 16,
+  keepaliveMin: 0,
+  keepaliveMax: 65535,
+}
+export const LOOPBACK_INFO = { address: '127.0.0.1', listener: 'tcp' as const, loopback: true }
+
 /** Builds the bytes of one MQTT 3.1.1 packet with mqtt-packet. */
 export function bytes(packet: Record<string, unknown>): Buffer {
   return mqttPacket.generate(packet as unknown as Packet)

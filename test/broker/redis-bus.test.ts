@@ -20,8 +20,6 @@ async function client(url: string, options: Parameters<typeof connectClient>[1] 
   return c
 }
 
-let sessionRuns = 0
-
 describe('one broker across nodes on Redis', () => {
   it('a publish on node A reaches a subscriber on node B, once', async () => {
     const [a, b] = [await node('bus-a'), await node('bus-b')]
@@ -54,31 +52,23 @@ describe('one broker across nodes on Redis', () => {
     expect(got.messages[0]?.payload.toString()).toBe('open')
   })
 
-  // Known upstream issue (docs/cluster.md): under CPU load, resuming a persistent session on another node
-  // sometimes never gets its CONNACK to the client; stock mqemitter-redis + aedes-persistence-redis do the
-  // same (about 1 in 20 on a loaded 2-core box). The client reconnects; so does this test, once.
-  it('a QoS 1 persistent session made on A gets what was published while offline, on B', {
-    retry: 1,
-  }, async () => {
-    const run = ++sessionRuns // a retry starts from a session of its own
-    const [a, b] = [await node(`ses-a-${run}`), await node(`ses-b-${run}`)]
-    const first = await connectClient(a.mqttUrl, { clientId: `collector-${run}`, clean: false })
+  // Resuming the session on B restores its subscription before B writes the CONNACK, while A's three
+  // publishes may still be on their way to B through Redis pub/sub: they must follow the CONNACK (a client
+  // that gets a PUBLISH first never completes its connect), and they may arrive twice (queue and live).
+  it('a QoS 1 persistent session made on A gets what was published while offline, on B', async () => {
+    const [a, b] = [await node('ses-a'), await node('ses-b')]
+    const first = await connectClient(a.mqttUrl, { clientId: 'collector', clean: false })
     await first.subscribeAsync('jobs/#', { qos: 1 })
     await first.endAsync()
     const pub = await client(a.mqttUrl)
     for (const n of [1, 2, 3]) await pub.publishAsync(`jobs/${n}`, String(n), { qos: 1 })
-    // Resuming the session reads it from Redis: give a loaded machine time.
-    const again = await connectClient(b.mqttUrl, {
-      clientId: `collector-${run}`,
-      clean: false,
-      connectTimeout: 15_000,
-    })
+    const again = await connectClient(b.mqttUrl, { clientId: 'collector', clean: false })
     cleanup.push(() => again.endAsync(true))
     const seen: string[] = []
     again.on('message', (_t, payload) => seen.push(payload.toString()))
     const until = Date.now() + 5000
-    while (seen.length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
-    expect(seen).toEqual(['1', '2', '3'])
+    while (new Set(seen).size < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 50))
+    expect([...new Set(seen)].sort()).toEqual(['1', '2', '3'])
   })
 
   it('a client id connecting on B takes over its session on A (the old connection is closed)', async () => {
