@@ -65,6 +65,13 @@ export interface Accumulator {
    * merged from their slices in time order).
    */
   merge(other: Accumulator): void
+  /**
+   * The state as a JSON value (a cluster snapshot of an open window, docs/cluster.md); `load` of it into a
+   * fresh accumulator of the same call continues exactly where this one stands. percentile, distinct and
+   * items hold one entry per value of the window, so their snapshot grows with the window.
+   */
+  save(): unknown
+  load(state: unknown): void
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
@@ -80,6 +87,12 @@ class Count implements Accumulator {
   }
   merge(o: Count) {
     this.n += o.n
+  }
+  save() {
+    return this.n
+  }
+  load(s: unknown) {
+    this.n = s as number
   }
   result() {
     return this.n
@@ -103,6 +116,12 @@ class Sum implements Accumulator {
     this.s += o.s
     this.n += o.n
   }
+  save() {
+    return [this.s, this.n]
+  }
+  load(s: unknown) {
+    ;[this.s, this.n] = s as [number, number]
+  }
   result() {
     if (this.mean) return this.n ? this.s / this.n : null
     return this.s
@@ -121,6 +140,12 @@ class Extreme implements Accumulator {
   }
   merge(o: Extreme) {
     if (o.v !== null) this.add(o.v)
+  }
+  save() {
+    return this.v
+  }
+  load(s: unknown) {
+    this.v = s as number | null
   }
   result() {
     return this.v
@@ -142,6 +167,12 @@ class Edge implements Accumulator {
   }
   merge(o: Edge) {
     if (o.seen) this.add(o.v)
+  }
+  save() {
+    return [this.v, this.seen]
+  }
+  load(s: unknown) {
+    ;[this.v, this.seen] = s as [unknown, boolean]
   }
   result() {
     return this.v
@@ -172,6 +203,12 @@ class StdDev implements Accumulator {
     this.m2 += o.m2 + (d * d * this.n * o.n) / n
     this.mean += (d * o.n) / n
     this.n = n
+  }
+  save() {
+    return [this.n, this.mean, this.m2]
+  }
+  load(s: unknown) {
+    ;[this.n, this.mean, this.m2] = s as [number, number, number]
   }
   result() {
     return this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : null
@@ -205,6 +242,12 @@ class Percentile implements Accumulator {
   }
   merge(o: Percentile) {
     for (const v of o.values) this.values.push(v)
+  }
+  save() {
+    return this.values
+  }
+  load(s: unknown) {
+    this.values = [...(s as number[])]
   }
   result() {
     const n = this.values.length
@@ -251,6 +294,18 @@ class Change implements Accumulator {
     this.lastT = o.lastT
     this.n += o.n
   }
+  save() {
+    return [this.firstV, this.firstT, this.lastV, this.lastT, this.n]
+  }
+  load(s: unknown) {
+    ;[this.firstV, this.firstT, this.lastV, this.lastT, this.n] = s as number[] as [
+      number,
+      number,
+      number,
+      number,
+      number,
+    ]
+  }
   result() {
     if (this.n < 2) return null
     const delta = this.lastV - this.firstV
@@ -272,6 +327,12 @@ class Distinct implements Accumulator {
   merge(o: Distinct) {
     for (const v of o.seen) this.seen.add(v)
   }
+  save() {
+    return [...this.seen]
+  }
+  load(s: unknown) {
+    this.seen = new Set(s as unknown[])
+  }
   result() {
     return this.seen.size
   }
@@ -288,6 +349,12 @@ class Items implements Accumulator {
   }
   merge(o: Items) {
     for (const v of o.items) this.items.push(v)
+  }
+  save() {
+    return this.items
+  }
+  load(s: unknown) {
+    this.items = [...(s as unknown[])]
   }
   result() {
     return this.items

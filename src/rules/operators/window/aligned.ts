@@ -1,5 +1,16 @@
 import { type Accumulator, createAccumulator } from '../../aggregates.js'
-import { addToPane, type KeyClock, newPane, type Pane, TimedWindower } from './base.js'
+import {
+  addToPane,
+  finiteOrNull,
+  type KeyClock,
+  loadPane,
+  newPane,
+  orMinusInfinity,
+  type Pane,
+  type SavedPane,
+  savePane,
+  TimedWindower,
+} from './base.js'
 
 interface SliceState extends KeyClock {
   /** Slices of length `every`, sorted by start; only those a still-open window needs. */
@@ -88,9 +99,18 @@ export class AlignedWindower extends TimedWindower<SliceState> {
     this.out.emit({ key, start, end, count, values, last })
   }
 
+  protected saveState(state: SliceState): unknown {
+    return { slices: state.slices.map(savePane), next: finiteOrNull(state.next) }
+  }
+
+  protected loadState(saved: unknown, clock: KeyClock): SliceState {
+    const s = saved as { slices: SavedPane[]; next: number | null }
+    return { ...clock, slices: s.slices.map((p) => loadPane(this.plan, p)), next: orMinusInfinity(s.next) }
+  }
+
   openWindows(): number {
     let n = 0
-    for (const s of this.keys.values())
+    for (const s of this.states.values())
       if (s.slices.length > 0) n += Math.ceil(this.plan.sizeMs / this.plan.everyMs)
     return n
   }

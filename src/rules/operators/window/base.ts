@@ -49,6 +49,14 @@ export interface Windower {
   tick(now: number): void
   /** Open windows, for tests and stats. */
   openWindows(): number
+  /** Keys with state. */
+  keys(): IterableIterator<string>
+  /** A key's open windows and clock as a JSON value (a cluster snapshot); undefined when it has none. */
+  save(key: string): unknown
+  /** Continues a key from what `save` gave (on another node, another windower of the same plan). */
+  restore(key: string, state: unknown): void
+  /** Drops a key's state without emitting anything (its cluster partition moved to another node). */
+  forget(key: string): void
 }
 
 export interface Pane {
@@ -86,9 +94,61 @@ export function paneResult(key: string, pane: Pane): WindowResult {
   }
 }
 
+/** A pane as JSON: its accumulators in their saved form, `last` as is (events are JSON). */
+export interface SavedPane {
+  start: number
+  end: number
+  count: number
+  accs: unknown[]
+  last: unknown
+}
+
+export function savePane(pane: Pane): SavedPane {
+  return {
+    start: pane.start,
+    end: pane.end,
+    count: pane.count,
+    accs: pane.accs.map((a) => a.save()),
+    last: pane.last,
+  }
+}
+
+export function loadPane(plan: WindowPlan, saved: SavedPane): Pane {
+  const pane = newPane(plan, saved.start, saved.end, saved.last)
+  pane.count = saved.count
+  for (let i = 0; i < pane.accs.length; i++) (pane.accs[i] as Accumulator).load(saved.accs[i])
+  return pane
+}
+
+/** JSON has no -Infinity (a clock before its first value): null stands for it. */
+export const finiteOrNull = (n: number): number | null => (Number.isFinite(n) ? n : null)
+export const orMinusInfinity = (n: number | null): number => n ?? Number.NEGATIVE_INFINITY
+
+export interface SavedClock {
+  maxTime: number | null
+  lastArrival: number
+  watermark: number | null
+}
+
+export function saveClock(c: KeyClock): SavedClock {
+  return {
+    maxTime: finiteOrNull(c.maxTime),
+    lastArrival: c.lastArrival,
+    watermark: finiteOrNull(c.watermark),
+  }
+}
+
+export function loadClock(c: SavedClock): KeyClock {
+  return {
+    maxTime: orMinusInfinity(c.maxTime),
+    lastArrival: c.lastArrival,
+    watermark: orMinusInfinity(c.watermark),
+  }
+}
+
 /** Watermark bookkeeping shared by the time-based windows. */
 export abstract class TimedWindower<S extends KeyClock> implements Windower {
-  protected readonly keys = new Map<string, S>()
+  protected readonly states = new Map<string, S>()
 
   constructor(
     protected readonly plan: WindowPlan,
@@ -105,13 +165,35 @@ export abstract class TimedWindower<S extends KeyClock> implements Windower {
   ): void
   protected abstract closeUpTo(key: string, state: S, watermark: number): void
   abstract openWindows(): number
+  /** The kind's part of a key's state as JSON (the clock is saved here). */
+  protected abstract saveState(state: S): unknown
+  protected abstract loadState(saved: unknown, clock: KeyClock): S
+
+  keys(): IterableIterator<string> {
+    return this.states.keys()
+  }
+
+  save(key: string): unknown {
+    const state = this.states.get(key)
+    if (!state) return undefined
+    return { clock: saveClock(state), state: this.saveState(state) }
+  }
+
+  restore(key: string, saved: unknown): void {
+    const s = saved as { clock: SavedClock; state: unknown }
+    this.states.set(key, this.loadState(s.state, loadClock(s.clock)))
+  }
+
+  forget(key: string): void {
+    this.states.delete(key)
+  }
 
   add(key: string, time: number, now: number, inputs: readonly unknown[], event: unknown): void {
     const t = this.plan.eventTime ? time : now
-    let state = this.keys.get(key)
+    let state = this.states.get(key)
     if (!state) {
       state = this.newState()
-      this.keys.set(key, state)
+      this.states.set(key, state)
     }
     state.lastArrival = now
     this.place(key, state, t, inputs, event)
@@ -120,7 +202,7 @@ export abstract class TimedWindower<S extends KeyClock> implements Windower {
   }
 
   tick(now: number): void {
-    for (const [key, state] of this.keys) {
+    for (const [key, state] of this.states) {
       // Event time: assume the device's clock runs on while it is silent.
       const wm = this.plan.eventTime
         ? state.maxTime + Math.max(0, now - state.lastArrival) - this.plan.latenessMs

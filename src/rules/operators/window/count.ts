@@ -1,8 +1,11 @@
 import {
   addToPane,
+  loadPane,
   newPane,
   type Pane,
   paneResult,
+  type SavedPane,
+  savePane,
   type Windower,
   type WindowOutput,
   type WindowPlan,
@@ -15,7 +18,7 @@ interface CountState {
 
 /** Every `count` events of a key form a window; `timeout` of silence closes a partial one. */
 export class CountWindower implements Windower {
-  private readonly keys = new Map<string, CountState>()
+  private readonly byKey = new Map<string, CountState>()
 
   constructor(
     private readonly plan: WindowPlan,
@@ -24,10 +27,10 @@ export class CountWindower implements Windower {
 
   add(key: string, time: number, now: number, inputs: readonly unknown[], event: unknown): void {
     const t = this.plan.eventTime ? time : now
-    let state = this.keys.get(key)
+    let state = this.byKey.get(key)
     if (!state) {
       state = { pane: null, lastArrival: now }
-      this.keys.set(key, state)
+      this.byKey.set(key, state)
     }
     state.lastArrival = now
     state.pane ??= newPane(this.plan, t, t, event)
@@ -43,7 +46,7 @@ export class CountWindower implements Windower {
 
   tick(now: number): void {
     if (this.plan.timeoutMs <= 0) return
-    for (const [key, state] of this.keys) {
+    for (const [key, state] of this.byKey) {
       if (state.pane && now - state.lastArrival >= this.plan.timeoutMs) {
         const pane = state.pane
         state.pane = null
@@ -52,9 +55,28 @@ export class CountWindower implements Windower {
     }
   }
 
+  keys(): IterableIterator<string> {
+    return this.byKey.keys()
+  }
+
+  save(key: string): unknown {
+    const s = this.byKey.get(key)
+    if (!s) return undefined
+    return { pane: s.pane ? savePane(s.pane) : null, lastArrival: s.lastArrival }
+  }
+
+  restore(key: string, saved: unknown): void {
+    const s = saved as { pane: SavedPane | null; lastArrival: number }
+    this.byKey.set(key, { pane: s.pane ? loadPane(this.plan, s.pane) : null, lastArrival: s.lastArrival })
+  }
+
+  forget(key: string): void {
+    this.byKey.delete(key)
+  }
+
   openWindows(): number {
     let n = 0
-    for (const s of this.keys.values()) if (s.pane) n++
+    for (const s of this.byKey.values()) if (s.pane) n++
     return n
   }
 }

@@ -1,4 +1,14 @@
-import { addToPane, type KeyClock, newPane, type Pane, paneResult, TimedWindower } from './base.js'
+import {
+  addToPane,
+  type KeyClock,
+  loadPane,
+  newPane,
+  type Pane,
+  paneResult,
+  type SavedPane,
+  savePane,
+  TimedWindower,
+} from './base.js'
 
 interface SessionState extends KeyClock {
   session: (Pane & { lastTime: number }) | null
@@ -52,9 +62,19 @@ export class SessionWindower extends TimedWindower<SessionState> {
     if (s) this.out.emit(paneResult(key, s))
   }
 
+  protected saveState(state: SessionState): unknown {
+    const s = state.session
+    return s ? { ...savePane(s), lastTime: s.lastTime } : null
+  }
+
+  protected loadState(saved: unknown, clock: KeyClock): SessionState {
+    const s = saved as (SavedPane & { lastTime: number }) | null
+    return { ...clock, session: s ? { ...loadPane(this.plan, s), lastTime: s.lastTime } : null }
+  }
+
   openWindows(): number {
     let n = 0
-    for (const s of this.keys.values()) if (s.session) n++
+    for (const s of this.states.values()) if (s.session) n++
     return n
   }
 }

@@ -100,7 +100,18 @@ export class SlidingWindower extends TimedWindower<SlidingState> {
     }
   }
 
+  /** The look-back samples still needed (from `head` on): their times and aggregate inputs. */
+  protected saveState(state: SlidingState): unknown {
+    const k = this.accs.length
+    return { times: state.times.slice(state.head), inputs: state.inputs.slice(state.head * k) }
+  }
+
+  protected loadState(saved: unknown, clock: KeyClock): SlidingState {
+    const s = saved as { times: number[]; inputs: unknown[] }
+    return { ...clock, times: [...s.times], inputs: [...s.inputs], head: 0 }
+  }
+
   openWindows(): number {
-    return this.keys.size
+    return this.states.size
   }
 }
