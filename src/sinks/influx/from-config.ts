@@ -53,6 +53,7 @@ export function createPointSink(
       concurrency: c.concurrency,
       maxBytes: toBytes(c.buffer.maxBytes),
       commitIntervalMs: toMs(c.buffer.commitInterval),
+      unackedCommitIntervalMs: toMs(c.buffer.unackedCommitInterval),
       retryBaseMs: 250,
       retryCapMs: toMs(c.maxRetryDelay),
     },

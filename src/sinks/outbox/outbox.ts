@@ -20,6 +20,8 @@ export interface OutboxOptions {
   /** Bound of the stored lines in bytes; beyond it the oldest chunks go (telemetry before alerts). */
   maxBytes: number
   commitIntervalMs: number
+  /** Commit window of telemetry that no acknowledgement waits for (GroupCommitOptions). */
+  unackedCommitIntervalMs?: number
   retryBaseMs: number
   retryCapMs: number
 }
@@ -60,6 +62,7 @@ export class Outbox implements PointSink {
     this.committer = new GroupCommit(
       {
         commitIntervalMs: options.commitIntervalMs,
+        unackedCommitIntervalMs: options.unackedCommitIntervalMs,
         // A batch is whole chunks: quarter-batch chunks fill a batch to at least three quarters.
         chunkLines: Math.max(1, Math.floor(options.batchSize / 4)),
       },

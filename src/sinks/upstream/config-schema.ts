@@ -53,7 +53,10 @@ export const UpstreamSchema = Type.Object(
       durable:
         'true: the LMDB outbox under <dataDir>/upstream (survives restarts and kill -9); false: memory only',
       bound: 'bound of the stored messages; when full the oldest go first (alerts last), counted',
-      commit: 'group commit: messages forwarded within this interval share one disk sync',
+      commit:
+        'group commit: messages forwarded within this interval share one disk sync (when a QoS 1 PUBACK waits for them, and alerts)',
+      unackedCommit:
+        'group commit of forwarded messages no acknowledgement waits for (QoS 0): a crash loses at most this window of them',
     }),
   },
   { additionalProperties: false },

@@ -66,6 +66,7 @@ export function upstreamExtension(ctx: GatewayContext): Extension | null {
           concurrency: 1,
           maxBytes: toBytes(c.buffer.maxBytes),
           commitIntervalMs: toMs(c.buffer.commitInterval),
+          unackedCommitIntervalMs: toMs(c.buffer.unackedCommitInterval),
           retryBaseMs: 250,
           retryCapMs: 5000,
         },

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest'
 import { useCleanup } from '../../helpers/cleanup.js'
+import { ManualClock } from '../../helpers/manual-clock.js'
 import { startInfluxStub } from './helpers/influx-stub.js'
 import { makeOutbox, removeTempDirs, sleep, tempDir, waitFor } from './helpers/make-outbox.js'
-import { ManualClock } from '../../helpers/manual-clock.js'
 
 afterAll(removeTempDirs)
 

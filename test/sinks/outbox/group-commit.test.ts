@@ -85,4 +85,43 @@ describe('group commit', () => {
     expect(acked).toBe(false)
     expect(failed).toEqual([7])
   })
+
+  it('telemetry nobody waits for gathers for unackedCommitInterval; a waiting PUBACK or an alert commits in commitInterval', async () => {
+    const clock = new ManualClock()
+    const store = handStore()
+    const gc = new GroupCommit(
+      { commitIntervalMs: 5, unackedCommitIntervalMs: 100, chunkLines: 1000 },
+      store.append,
+      () => {},
+      () => {},
+      clock,
+    )
+    // QoS 0 readings: one commit per 100 ms, not one per 5 ms.
+    for (let ms = 0; ms < 100; ms += 1) {
+      gc.add(`m v=${ms}`, 'telemetry')
+      await clock.advanceSettled(1)
+    }
+    expect(store.commits.map((c) => c.chunks[0]?.lines.length)).toEqual([100])
+    store.commits[0]?.finish()
+    // A QoS 1 reading: its PUBACK waits, so what is pending commits within 5 ms.
+    gc.add('m v=qos0', 'telemetry')
+    await clock.advanceSettled(20)
+    gc.add('m v=qos1', 'telemetry')
+    let acked = false
+    gc.whenCommitted(() => {
+      acked = true
+    })
+    await clock.advanceSettled(5)
+    expect(store.commits).toHaveLength(2)
+    expect(store.commits[1]?.chunks[0]?.lines).toEqual(['m v=qos0', 'm v=qos1'])
+    store.commits[1]?.finish()
+    await clock.advanceSettled(0)
+    expect(acked).toBe(true)
+    // An alert does not wait 100 ms either.
+    gc.add('m v=late', 'telemetry')
+    await clock.advanceSettled(50)
+    gc.add('alerts state="firing"', 'alert')
+    await clock.advanceSettled(5)
+    expect(store.commits).toHaveLength(3)
+  })
 })

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import type { CommandOutcome } from '../../../src/commands/command-outcome.js'
 import { UPSTREAM } from '../../../src/sinks/upstream/extension.js'
+import { fixtureCatalog } from '../../devices/fixture-catalog.js'
 import { useCleanup } from '../../helpers/cleanup.js'
 import { startTestGateway } from '../../helpers/gateway.js'
 import { startMosquitto } from '../../helpers/mosquitto.js'
 import { collect, connectClient } from '../../helpers/mqtt.js'
-import { fixtureCatalog } from '../../devices/fixture-catalog.js'
 
 const cleanup = useCleanup()
 
