@@ -44,6 +44,8 @@ export interface CaseResult {
   filePeakMB: number
   rssEndMB: number
   cpu: number
+  /** The main thread's share of a core (the event loop); `cpu` adds GC helpers, LMDB, the libuv pool. */
+  mainCpu: number
   /** 1-minute load average when the case ended (the box is shared). */
   load: number
   /** Soak: RSS every 10 s. */
@@ -123,6 +125,7 @@ export async function runCase(c: CaseLoad): Promise<CaseResult> {
       filePeakMB: proc.filePeakMB,
       rssEndMB: (readProc(c.pid)?.rssBytes ?? 0) / 1_048_576,
       cpu: proc.cpu,
+      mainCpu: proc.mainCpu,
       load: loadavg()[0] ?? 0,
       rssTrendMB: trend,
       ...(metrics ? { heapMB: heapOf(metrics) } : {}),

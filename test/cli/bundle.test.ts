@@ -30,5 +30,27 @@ describe('npm run build:bundle', () => {
     expect(source).not.toContain('/**')
     const { stdout } = await exec('node', [outfile, 'check', '--config', 'config/gateway.yaml'], { cwd: ROOT })
     expect(stdout).toContain('config/gateway.yaml: ok')
+    // mqtt-packet's debug() calls reach the no-op logger of debug-when-asked.cjs, not the debug package.
+    expect(source).toContain('function debugOff()')
+    expect(source).not.toMatch(/^\/\/ node_modules\/debug\/src\/common\.js$/m)
   }, 60_000)
+})
+
+/** The bundle's `debug`: a no-op logger unless DEBUG asks for the real one. */
+describe('debug-when-asked', () => {
+  const probe = `const d = require('./src/cli/debug-when-asked.cjs')('mqtt-packet:parser'); d('parse: %s', 'header'); console.log(d.enabled)`
+  const run = (env: Record<string, string>) =>
+    exec('node', ['-e', probe], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env } })
+
+  it('without DEBUG every logger is a silent no-op', async () => {
+    const { stdout, stderr } = await run({})
+    expect(stdout.trim()).toBe('false')
+    expect(stderr).toBe('')
+  })
+
+  it('with DEBUG it is the debug package: the namespace asked for prints', async () => {
+    const { stdout, stderr } = await run({ DEBUG: 'mqtt-packet:*' })
+    expect(stdout.trim()).toBe('true')
+    expect(stderr).toContain('mqtt-packet:parser parse: header')
+  })
 })
