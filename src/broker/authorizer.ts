@@ -37,23 +37,26 @@ export class Authorizer {
     // The gateway's own publishes (alerts, dead letters) have no client.
     if (!client) return this.next(client, packet, done)
     const grant = this.auth.grantOf(client)
-    const detail = () => ({ clientId: client.id, topic: packet.topic.slice(0, 200) })
     const decision = grant ? this.acl.canPublish(grant, packet.topic) : 'denied'
     if (decision !== 'allow') {
-      this.refusals.refuse(decision === 'reserved' ? 'reserved_topic' : 'acl_publish', detail())
+      this.refusals.refuse(
+        decision === 'reserved' ? 'reserved_topic' : 'acl_publish',
+        refusalDetail(client, packet),
+      )
       return done(new Error(`publish to ${packet.topic} not allowed`))
     }
     const throttle = this.throttleOf(client, grant?.role)
     if (throttle && !throttle.tryTake()) {
       const onExceed = this.rate.onExceed
       if (onExceed === 'disconnect') {
-        this.refusals.refuse('rate_limited', detail())
+        this.refusals.refuse('rate_limited', refusalDetail(client, packet))
         return done(new Error('publish rate exceeded'))
       }
       // Only QoS 0 is ever dropped: a QoS 1/2 publish is acknowledged after this hook, so dropping it
       // would lose data the client was told is kept. It waits for a token like under back-pressure.
-      if (onExceed === 'drop' && packet.qos === 0) return this.drop(packet, detail(), done)
-      this.refusals.refuse('rate_throttled', detail())
+      if (onExceed === 'drop' && packet.qos === 0)
+        return this.drop(packet, refusalDetail(client, packet), done)
+      this.refusals.refuse('rate_throttled', refusalDetail(client, packet))
       return throttle.hold(() => this.next(client, packet, done))
     }
     this.next(client, packet, done)
@@ -100,4 +103,9 @@ export class Authorizer {
     }
     return throttle
   }
+}
+
+/** What a refusal log line says about the publish; built only for a refusal (not a closure per publish). */
+function refusalDetail(client: { id: string }, packet: { topic: string }): Record<string, unknown> {
+  return { clientId: client.id, topic: packet.topic.slice(0, 200) }
 }

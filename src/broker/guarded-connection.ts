@@ -130,10 +130,12 @@ export class GuardedConnection extends Duplex {
     // A packet whose size is known waits in its chunks until complete: no copy per arriving chunk.
     if (this.pendingBytes < this.awaiting) return
     this.awaiting = 0
-    const frames: Buffer[] = []
-    let buffer = this.pending.length === 1 ? chunk : Buffer.concat(this.pending, this.pendingBytes)
+    const buffer = this.pending.length === 1 ? chunk : Buffer.concat(this.pending, this.pendingBytes)
+    // Complete packets are contiguous from 0 to `end`: they go to Aedes as one view (the chunk itself when
+    // it held whole packets only, the common case), without a view or array per packet.
+    let end = 0
     for (;;) {
-      const header = readFixedHeader(buffer)
+      const header = readFixedHeader(buffer, end)
       if (header === 'incomplete') break
       if (header === 'malformed')
         return this.refuse({ reason: 'malformed', detail: 'remaining length over 4 bytes' })
@@ -141,25 +143,30 @@ export class GuardedConnection extends Duplex {
       // Refused on the header alone: a huge or never-finished packet is not buffered [issue 10 #1].
       if (total > this.options.maxPacketBytes)
         return this.refuse({ reason: 'packet_too_large', detail: `packet of ${total} bytes` })
-      if (buffer.length < total) {
+      if (buffer.length - end < total) {
         this.awaiting = total
         break
       }
-      const type = (buffer[0] ?? 0) >> 4
-      const flags = (buffer[0] ?? 0) & 0x0f
-      const body = buffer.subarray(header.headerLength, total)
+      const type = (buffer[end] ?? 0) >> 4
+      const flags = (buffer[end] ?? 0) & 0x0f
+      const body = buffer.subarray(end + header.headerLength, end + total)
       const refusal = this.sequenceCheck(type) ?? checkPacket(type, flags, body, this.options)
       if (refusal) {
-        if (frames.length) this.forward(frames)
+        if (end > 0) this.forward(buffer.subarray(0, end))
         return this.refuse(refusal)
       }
-      frames.push(buffer.subarray(0, total))
-      buffer = buffer.subarray(total)
+      end += total
+    }
+    if (end === buffer.length) {
+      this.pending.length = 0
+      this.pendingBytes = 0
+      return this.forward(buffer)
     }
     // Keep a copy of a partial packet, not a view that pins the whole (possibly large) last chunk.
-    this.pending = buffer.length ? [this.awaiting ? Buffer.from(buffer) : buffer] : []
-    this.pendingBytes = buffer.length
-    if (frames.length) this.forward(frames)
+    const rest = buffer.subarray(end)
+    this.pending = [this.awaiting ? Buffer.from(rest) : rest]
+    this.pendingBytes = rest.length
+    if (end > 0) this.forward(buffer.subarray(0, end))
   }
 
   /** [MQTT-3.1.0-1] the first packet is CONNECT; [MQTT-3.1.0-2] a second CONNECT is a violation. */
@@ -174,8 +181,7 @@ export class GuardedConnection extends Duplex {
     return null
   }
 
-  private forward(frames: Buffer[]): void {
-    const data = frames.length === 1 ? (frames[0] as Buffer) : Buffer.concat(frames)
+  private forward(data: Buffer): void {
     if (!this.push(data)) this.inner.pause()
   }
 
@@ -197,13 +203,16 @@ export class GuardedConnection extends Duplex {
 
 type FixedHeader = { headerLength: number; remainingLength: number } | 'incomplete' | 'malformed'
 
-/** The fixed header: one type/flags byte and a 1–4 byte variable-length remaining length [MQTT-2.2.3]. */
-export function readFixedHeader(buf: Buffer): FixedHeader {
+/**
+ * The fixed header of the packet at `at`: one type/flags byte and a 1–4 byte variable-length remaining
+ * length [MQTT-2.2.3].
+ */
+export function readFixedHeader(buf: Buffer, at = 0): FixedHeader {
   let value = 0
   let multiplier = 1
   for (let i = 1; i <= 4; i++) {
-    if (i >= buf.length) return 'incomplete'
-    const byte = buf[i] as number
+    if (at + i >= buf.length) return 'incomplete'
+    const byte = buf[at + i] as number
     value += (byte & 0x7f) * multiplier
     if ((byte & 0x80) === 0) return { headerLength: i + 1, remainingLength: value }
     multiplier *= 128

@@ -57,7 +57,9 @@ export class IngestPipeline {
 
   /** An event a source already normalised (serial codecs, availability, command outcomes): gates → emit. */
   accept(event: Event): boolean {
-    for (const gate of this.parts.gates) if (!gate(event)) return false
+    const gates = this.parts.gates
+    // Indexed: this runs per event, and an iterator per call was measurable garbage at 10k msg/s.
+    for (let i = 0; i < gates.length; i++) if (!(gates[i] as EventGate)(event)) return false
     this.parts.emit(event)
     return true
   }

@@ -15,31 +15,56 @@ export type JournalKind = JournalRecord['kind']
  * record (power cut mid-write, SIGKILL between two write() calls) from a good one and skip it.
  */
 export function encodeRecord(record: JournalRecord): string {
-  return frame(recordJson(record))
-}
-
-/** The JSON of a record, without the frame (the writer frames it straight into its byte buffer). */
-export function recordJson(record: JournalRecord): string {
-  return record.kind === 'event' ? encodeEventJson(record.t, record.event) : JSON.stringify(record)
-}
-
-function frame(json: string): string {
+  const json = recordJson(record)
   return `${checksumHex(crc32(json))} ${json}\n`
 }
+
+/** The JSON of a record, without the frame. */
+export function recordJson(record: JournalRecord): string {
+  return recordParts(record).join('')
+}
+
+/**
+ * The JSON of a record in pieces that concatenate to it. An event's pieces are written one after the
+ * other into the writer's buffer: the ~300-character line is never built as one string (building and
+ * flattening it was ~1 KB of garbage per event at 10k events/s). The array is reused by the next call.
+ */
+export function recordParts(record: JournalRecord): readonly string[] {
+  if (record.kind !== 'event') {
+    otherParts[0] = JSON.stringify(record)
+    return otherParts
+  }
+  const e = record.event
+  eventParts[0] = prefixFor(e)
+  eventParts[1] = `,"time":${e.time},"received":${e.received}${e.seq === undefined ? '' : `,"seq":${e.seq}`},"data":`
+  eventParts[2] = JSON.stringify(e.data)
+  eventParts[3] = `},"t":${record.t}}`
+  return eventParts
+}
+const eventParts = ['', '', '', '']
+const otherParts = ['']
 
 /** Bytes a frame adds around the JSON: 8 hex digits and a space before, a newline after. */
 export const FRAME_BYTES = 10
 
+/** Room `frameInto` needs for these pieces: UTF-8 takes at most 3 bytes per UTF-16 unit. */
+export function frameRoom(parts: readonly string[]): number {
+  let units = 0
+  for (let i = 0; i < parts.length; i++) units += (parts[i] as string).length
+  return units * 3 + FRAME_BYTES
+}
+
 /**
- * Frames JSON into `buf` at `at` (which must have room for 3 bytes per UTF-16 unit of json + FRAME_BYTES)
- * and returns the end. The same bytes as `Buffer.from(encodeRecord(...))`, without building the line string.
+ * Frames the JSON given in pieces into `buf` at `at` (which must have `frameRoom(parts)` bytes) and returns
+ * the end. The same bytes as `Buffer.from(encodeRecord(...))`, without building the line string.
  */
-export function frameInto(buf: Buffer, at: number, json: string): number {
-  const n = buf.write(json, at + 9, 'utf8')
-  buf.write(checksumHex(crc32(buf.subarray(at + 9, at + 9 + n))), at, 'latin1')
+export function frameInto(buf: Buffer, at: number, parts: readonly string[]): number {
+  let end = at + 9
+  for (let i = 0; i < parts.length; i++) end += buf.write(parts[i] as string, end, 'utf8')
+  buf.write(checksumHex(crc32(buf.subarray(at + 9, end))), at, 'latin1')
   buf[at + 8] = 0x20 // ' '
-  buf[at + 9 + n] = 0x0a // '\n'
-  return at + FRAME_BYTES + n
+  buf[end] = 0x0a // '\n'
+  return end + 1
 }
 
 function checksumHex(sum: number): string {
@@ -87,11 +112,6 @@ function prefixFor(e: Event): string {
   if (!hit && eventPrefixes.size >= MAX_CACHED_DEVICES) eventPrefixes.clear()
   eventPrefixes.set(e.device, { event: { ...e, data: {} }, prefix })
   return prefix
-}
-
-function encodeEventJson(t: number, e: Event): string {
-  const seq = e.seq === undefined ? '' : `,"seq":${e.seq}`
-  return `${prefixFor(e)},"time":${e.time},"received":${e.received}${seq},"data":${JSON.stringify(e.data)}},"t":${t}}`
 }
 
 /** Returns the record, or null when the line is torn, corrupted or not a journal line. */

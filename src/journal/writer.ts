@@ -14,7 +14,7 @@ import {
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
-import { decodeRecord, FRAME_BYTES, frameInto, type JournalRecord, recordJson } from './record.js'
+import { decodeRecord, frameInto, frameRoom, type JournalRecord, recordParts } from './record.js'
 import { listSegments, segmentName } from './segments.js'
 
 /** Buffered records are written once they reach this many bytes (or at the flush interval). */
@@ -101,8 +101,8 @@ export class JournalWriter {
   }
 
   append(record: JournalRecord): void {
-    const json = recordJson(record)
-    const room = json.length * 3 + FRAME_BYTES // UTF-8 takes at most 3 bytes per UTF-16 unit
+    const parts = recordParts(record)
+    const room = frameRoom(parts)
     if (this.used + room > this.bytes.length) this.flush()
     this.stats.records++
     if (this.used + room > this.bytes.length && this.used > 0) {
@@ -113,10 +113,10 @@ export class JournalWriter {
     if (room > this.bytes.length) {
       // Bigger than the whole buffer (a huge payload): framed on its own and written at once.
       const own = Buffer.allocUnsafe(room)
-      this.writeChunk(own.subarray(0, frameInto(own, 0, json)), 1)
+      this.writeChunk(own.subarray(0, frameInto(own, 0, parts)), 1)
       return
     }
-    this.used = frameInto(this.bytes, this.used, json)
+    this.used = frameInto(this.bytes, this.used, parts)
     this.bufferedRecords++
   }
 

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Event } from '../../src/core/event.js'
 import { readJournal } from '../../src/journal/reader.js'
-import { decodeRecord, encodeRecord, FRAME_BYTES, frameInto, recordJson } from '../../src/journal/record.js'
+import { decodeRecord, encodeRecord, frameInto, frameRoom, recordParts } from '../../src/journal/record.js'
 import { listSegments } from '../../src/journal/segments.js'
 import { JournalWriter, type JournalWriterOptions } from '../../src/journal/writer.js'
 
@@ -101,9 +101,9 @@ describe('JournalWriter', () => {
       { kind: 'alert' as const, t: 3, topic: 'alerts/x', alert: { message: 'Überhitzung' } },
     ]
     for (const r of records) {
-      const json = recordJson(r)
-      const buf = Buffer.alloc(json.length * 3 + FRAME_BYTES)
-      expect(buf.subarray(0, frameInto(buf, 0, json)).equals(Buffer.from(encodeRecord(r)))).toBe(true)
+      const parts = recordParts(r)
+      const buf = Buffer.alloc(frameRoom(parts))
+      expect(buf.subarray(0, frameInto(buf, 0, parts)).equals(Buffer.from(encodeRecord(r)))).toBe(true)
     }
     const writer = new JournalWriter(options(dir))
     await writer.open()

@@ -9,6 +9,7 @@ const loadSerialPort = () => {
   serialport ??= import('serialport')
   return serialport
 }
+
 import { toMs } from '../../core/duration.js'
 import type { Logger } from '../../observability/logger.js'
 import type { SerialPortConfig } from './config-schema.js'
