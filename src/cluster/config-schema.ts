@@ -35,6 +35,11 @@ export const ClusterSchema = Type.Object(
       default: '10s',
       description: 'a dead node loses its partitions after this; renewed every third of it',
     }),
+    snapshotInterval: Duration({
+      default: '2s',
+      description:
+        'how often the open windows and deadman times of owned partitions are saved to Redis for a takeover',
+    }),
     maxBuffered: Type.Integer({
       minimum: 0,
       default: 100_000,

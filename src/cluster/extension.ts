@@ -12,7 +12,8 @@ import { clusterNodeId } from './node-id.js'
 import { followRemoteDevices } from './remote-devices.js'
 import { compilePartitioner } from './partition.js'
 import { AlertSnapshots } from './snapshot.js'
-import { PartitionStreams } from './streams.js'
+import { type Delivery, PartitionStreams } from './streams.js'
+import { WindowSnapshots } from './window-snapshot.js'
 
 /**
  * The cluster feature (docs/cluster.md): every ingested event goes to its partition's stream in Redis;
@@ -35,6 +36,8 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
   const reader = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 })
   for (const conn of [redis, reader]) conn.on('error', () => undefined)
   const snapshots = new AlertSnapshots(redis)
+  const windowSnapshots = new WindowSnapshots(redis, nodeId)
+  const snapshotMs = toMs(c.snapshotInterval)
   /** Alert states of the partitions taken over, read when a rule first sees a key. */
   const seeds = new Map<number, Map<string, AlertSeed>>()
   /** The partition of each alert key seen, for transitions that time alone makes (for, clearFor, repeat). */
@@ -47,12 +50,18 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
     reader,
     nodeId,
     c.maxBuffered,
-    (p, event, entryId) => {
+    (p, event, entryId, how: Delivery) => {
       current = p
       currentEntry = entryId
+      const rules = ctx.services.get(RULES)
       try {
-        ctx.services.get(RULES)?.push(event)
+        if (how.at === undefined) rules?.push(event)
+        else if (rules) {
+          rules.engine.muted = how.muted === true
+          rules.engine.pushAt(event, how.at)
+        }
       } finally {
+        if (rules) rules.engine.muted = false
         current = null
         currentEntry = null
       }
@@ -71,9 +80,11 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
   )
   const forget = (p: number) => {
     streams.reading.delete(p)
+    streams.lastDelivered.delete(p)
     seeds.delete(p)
     // This node's alert machines of the partition are stale from now on: the next owner speaks for them.
     const engine = ctx.services.get(RULES)?.engine
+    engine?.forgetKeyedState(p)
     for (const [field, owner] of keyPartition) {
       if (owner !== p) continue
       keyPartition.delete(field)
@@ -84,16 +95,49 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
   const leases = new Leases(redis, nodeId, c.partitions, ttlMs, {
     acquired: async (p) => {
       seeds.set(p, await snapshots.load(p))
-      await streams.claim(p)
-      ctx.logger.info({ partition: p, nodeId }, 'cluster: partition taken')
+      const saved = await windowSnapshots.load(p)
+      // Windows and deadman times continue from the snapshot, then the stream after it is replayed.
+      let restored = 0
+      await streams.takeover(p, saved, () => {
+        restored = ctx.services.get(RULES)?.engine.restoreKeyedState(p, saved.states) ?? 0
+      })
+      ctx.logger.info(
+        { partition: p, nodeId, restoredKeys: restored, skipped: saved.skipped },
+        'cluster: partition taken',
+      )
     },
-    releasing: async (p) => forget(p),
+    releasing: async (p) => {
+      // A clean handover: the last state goes to Redis before the lease does (the next owner replays less).
+      streams.reading.delete(p)
+      await snapshotPartition(p).catch(() => undefined)
+      forget(p)
+    },
     lost: (p) => {
       forget(p)
       ctx.logger.warn({ partition: p, nodeId }, 'cluster: partition lease lost (missed renewals)')
     },
   })
 
+  /** One partition's window and deadman state as of the last entry handed to the rules. */
+  const snapshotPartition = async (p: number) => {
+    const engine = ctx.services.get(RULES)?.engine
+    const states = engine?.saveKeyedState(p) ?? []
+    await windowSnapshots.write(p, streams.lastDelivered.get(p) ?? null, Date.now(), states)
+  }
+  let snapshotting: Promise<void> = Promise.resolve()
+  const snapshotRound = () => {
+    snapshotting = snapshotting.then(async () => {
+      const started = performance.now()
+      let bytes = 0
+      for (const p of [...streams.reading]) {
+        await snapshotPartition(p).catch(() => undefined)
+        bytes += windowSnapshots.stats.lastBytes
+      }
+      windowSnapshots.stats.lastBytes = bytes
+      windowSnapshots.stats.lastMs = performance.now() - started
+    })
+  }
+  let snapshotTimer: NodeJS.Timeout | null = null
   let timer: NodeJS.Timeout | null = null
   let round: Promise<void> = Promise.resolve()
   const runRound = () => {
@@ -136,11 +180,13 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
         transitionsDropped: state.transitionsDropped,
         partitionErrors: state.partitionErrors,
         snapshotFailures: snapshots.failed,
+        windowSnapshots: windowSnapshots.stats,
         bus: ctx.broker.redisBus?.stats ?? null,
       }),
     async start() {
       const rules = ctx.services.get(RULES)
       if (rules) {
+        rules.engine.stateTag = () => current ?? undefined
         rules.engine.alertSeeds = (rule, key) => {
           const f = AlertSnapshots.field(rule, key)
           for (const m of seeds.values()) {
@@ -149,8 +195,9 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
           }
           return undefined
         }
+        // A timer's transition (deadman, for, clearFor, repeat): the partition its key last had an event in.
         const partitionOfAlert = (rule: string, key: string) =>
-          current ?? keyPartition.get(AlertSnapshots.field(rule, key))
+          current ?? keyPartition.get(AlertSnapshots.field(rule, key)) ?? rules.engine.keyTag(rule, key)
         // A partition given away: its old machines may still tick here; the new owner speaks for them.
         rules.gateAlertTransitions((t) => {
           // The same cause gives the same id on whichever node evaluates it (rule and key are tags already).
@@ -173,13 +220,16 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
       runRound()
       await round
       timer = setInterval(runRound, Math.max(50, Math.floor(ttlMs / 3)))
+      snapshotTimer = setInterval(snapshotRound, Math.max(50, snapshotMs))
       ctx.logger.info({ nodeId, owned: leases.owned.size, redis: state.redisUp }, 'cluster: joined')
     },
     async stop() {
       if (timer) clearInterval(timer)
+      if (snapshotTimer) clearInterval(snapshotTimer)
       events?.unsubscribe()
       for (const off of unfollow.splice(0)) await off()
       await round
+      await snapshotting
       const left = await streams.stop()
       if (left > 0)
         ctx.logger.warn(

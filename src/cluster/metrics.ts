@@ -1,6 +1,7 @@
 import type { RedisBusStats } from '../broker/redis-bus.js'
 import type { Sample } from '../observability/metrics-source.js'
 import type { StreamStats } from './streams.js'
+import type { WindowSnapshotStats } from './window-snapshot.js'
 
 export interface ClusterFigures {
   redisUp: boolean
@@ -12,6 +13,7 @@ export interface ClusterFigures {
   /** Events whose partitionBy failed to evaluate (they went to the partition of the empty value). */
   partitionErrors: number
   snapshotFailures: number
+  windowSnapshots: WindowSnapshotStats
   bus: RedisBusStats | null
 }
 
@@ -64,6 +66,31 @@ export function clusterSamples(f: ClusterFigures): Sample[] {
       'tidegate_cluster_snapshot_failures_total',
       'Alert state writes that did not reach Redis',
       f.snapshotFailures,
+    ),
+    counter(
+      'tidegate_cluster_events_replayed_total',
+      'Entries a previous owner had acknowledged, replayed on takeover to rebuild window state (no effects)',
+      f.streams.replayed,
+    ),
+    counter(
+      'tidegate_cluster_window_snapshots_total',
+      'Window/deadman snapshots of owned partitions written to Redis',
+      f.windowSnapshots.writes,
+    ),
+    counter(
+      'tidegate_cluster_window_snapshot_failures_total',
+      'Window/deadman snapshot writes that did not reach Redis (the stream keeps the entries for the next)',
+      f.windowSnapshots.failures,
+    ),
+    gauge(
+      'tidegate_cluster_window_snapshot_bytes',
+      'Size of the last snapshot round, all owned partitions (bytes of JSON)',
+      f.windowSnapshots.lastBytes,
+    ),
+    gauge(
+      'tidegate_cluster_window_snapshot_seconds',
+      'Duration of the last snapshot round (serialising and writing)',
+      f.windowSnapshots.lastMs / 1000,
     ),
   ]
   if (f.bus)

@@ -8,7 +8,7 @@ const field = (rule: string, key: string) => `${rule}\u0000${key}`
 /**
  * Alert state per partition in Redis (a hash of rule + key → the pending or firing alert), written after
  * each published transition, read by the next owner on takeover so a firing alert stays firing there and
- * is not announced again. Open windows are not kept: they restart on the new owner (docs/cluster.md).
+ * is not announced again. Open windows and deadman times are kept by window-snapshot.ts.
  */
 export class AlertSnapshots {
   /** Writes that failed (Redis unreachable): the next owner may announce those alerts once more. */

@@ -3,6 +3,7 @@ import type { Event } from '../core/event.js'
 
 export const streamKey = (p: number) => `tidegate:cluster:events:${p}`
 const GROUP = 'rules'
+const LIVE: Delivery = {}
 /** Entries per XADD pipeline and per XREADGROUP. */
 const BATCH = 500
 
@@ -12,23 +13,54 @@ export interface StreamStats {
   dropped: number
   delivered: number
   claimed: number
+  /** Entries the previous owner had acknowledged, replayed muted on takeover to rebuild window state. */
+  replayed: number
   /** Entries not yet read by the owners, summed over this node's partitions (refreshed each lease round). */
   lag: number
 }
 
 type Entries = [id: string, fields: string[]][]
 
+/** How an entry reaches the rules: live, or replayed on takeover at the time it was appended. */
+export interface Delivery {
+  /** Processing time to use (replayed entries only). */
+  at?: number
+  /**
+   * A replayed entry the previous owner acknowledged: it only rebuilds window state, its effects were
+   * published already.
+   */
+  muted?: boolean
+}
+
+/** The time part of a stream entry id (Redis' clock when it was appended). */
+export const entryTime = (id: string) => Number(id.slice(0, id.indexOf('-')))
+
+/** Where a takeover starts: the snapshot's stream position and when it was taken. */
+export interface ReplayFrom {
+  pos: string | null
+  at: number | null
+}
+
 /**
  * The partition streams: every ingested event is appended (XADD) to its partition's stream; the owner of a
  * partition reads it through the consumer group `rules` (XREADGROUP), hands each event to its rule engine
- * in order and acknowledges it after (XACK), then trims what all have read. On takeover the previous
- * owner's pending entries are claimed first (XAUTOCLAIM). While Redis is unreachable appends wait in a
- * bounded buffer, in order.
+ * in order and acknowledges it after (XACK). The window snapshots trim what their position covers. On
+ * takeover the entries after the snapshot are replayed and the previous owner's pending entries claimed
+ * (XAUTOCLAIM). While Redis is unreachable appends wait in a bounded buffer, in order.
  */
 export class PartitionStreams {
-  readonly stats: StreamStats = { appended: 0, dropped: 0, delivered: 0, claimed: 0, lag: 0 }
+  readonly stats: StreamStats = {
+    appended: 0,
+    dropped: 0,
+    delivered: 0,
+    claimed: 0,
+    replayed: 0,
+    lag: 0,
+  }
   /** Partitions this node reads. */
   readonly reading = new Set<number>()
+  /** Per partition read: the last entry handed to the rules (a window snapshot's position). */
+  readonly lastDelivered = new Map<number, string>()
   private buffer: { p: number; json: string }[] = []
   private flushing: Promise<void> | null = null
   private running = false
@@ -41,7 +73,7 @@ export class PartitionStreams {
     private readonly reader: Redis,
     private readonly nodeId: string,
     private readonly maxBuffered: number,
-    private readonly deliver: (p: number, event: Event, entryId: string) => void,
+    private readonly deliver: (p: number, event: Event, entryId: string, how: Delivery) => void,
     private readonly onDrop: (event: Event) => void,
   ) {}
 
@@ -77,23 +109,78 @@ export class PartitionStreams {
     return left
   }
 
-  /** Makes sure the group exists, then delivers what the previous owner read but did not acknowledge. */
-  async claim(p: number): Promise<void> {
+  /**
+   * Takes a partition over from its snapshot position: makes sure the group exists, claims what the
+   * previous owner read but did not acknowledge, and replays the entries after the snapshot up to what the
+   * group had read, in order, at the time each was appended (not before the snapshot was taken). Entries
+   * the previous owner acknowledged are replayed muted (they rebuild windows; their effects were out
+   * already); the unacknowledged ones normally. `restore` (the snapshot into the engine) runs right before
+   * the replay. Then the partition is read on from the group's position.
+   */
+  async takeover(p: number, from: ReplayFrom, restore: () => void): Promise<void> {
     const key = streamKey(p)
     await this.redis.xgroup('CREATE', key, GROUP, '0', 'MKSTREAM').catch((err: Error) => {
       if (!err.message.includes('BUSYGROUP')) throw err
     })
+    const pending = new Set<string>()
     let cursor = '0-0'
     do {
-      const reply = (await this.redis.xautoclaim(key, GROUP, this.nodeId, 0, cursor, 'COUNT', BATCH)) as [
-        string,
-        Entries,
-      ]
+      const reply = (await this.redis.xautoclaim(
+        key,
+        GROUP,
+        this.nodeId,
+        0,
+        cursor,
+        'COUNT',
+        BATCH,
+        'JUSTID',
+      )) as [string, string[]]
       cursor = reply[0]
-      this.stats.claimed += reply[1].length
-      await this.handle(p, reply[1])
+      for (const id of reply[1]) pending.add(id)
     } while (cursor !== '0-0')
+    const read = await this.groupPosition(key)
+    const entries: Entries = []
+    let start = from.pos === null ? '-' : `(${from.pos}`
+    while (read !== null) {
+      const batch = (await this.redis.xrange(key, start, read, 'COUNT', BATCH)) as Entries
+      for (const e of batch) entries.push(e)
+      if (batch.length < BATCH) break
+      start = `(${(batch[batch.length - 1] as Entries[number])[0]}`
+    }
+    // Restore and replay at once, with no await in between: no clock step of the engine may close a
+    // restored window before the entries that belong in it are back.
+    restore()
+    const floor = from.at ?? 0
+    const now = Date.now()
+    for (const [id, fields] of entries) {
+      const json = fields[1]
+      if (json === undefined) continue
+      const at = Math.min(now, Math.max(floor, entryTime(id)))
+      const muted = !pending.has(id)
+      this.deliver(p, JSON.parse(json) as Event, id, { at, muted })
+      if (muted) this.stats.replayed++
+      else this.stats.claimed++
+      this.stats.delivered++
+    }
+    const last = entries[entries.length - 1]?.[0] ?? from.pos
+    if (last !== null) this.lastDelivered.set(p, last)
+    // Claimed entries at or before the snapshot position are in the snapshot already: acknowledged only.
+    const ids = [...pending]
+    for (let i = 0; i < ids.length; i += BATCH) await this.redis.xack(key, GROUP, ...ids.slice(i, i + BATCH))
     this.reading.add(p)
+  }
+
+  /** The last entry the group handed to any consumer (null: none yet). */
+  private async groupPosition(key: string): Promise<string | null> {
+    const groups = (await this.redis.xinfo('GROUPS', key)) as unknown[][]
+    for (const g of groups) {
+      const i = g.indexOf('name')
+      if (g[i + 1] !== GROUP) continue
+      const j = g.indexOf('last-delivered-id')
+      const id = String(g[j + 1] ?? '0-0')
+      return id === '0-0' ? null : id
+    }
+    return null
   }
 
   /** Entries of this node's partitions no owner has read yet (XINFO GROUPS lag, Redis 7). */
@@ -166,14 +253,12 @@ export class PartitionStreams {
     for (const [id, fields] of entries) {
       ids.push(id)
       const json = fields[1]
-      // A claimed entry can be gone (trimmed): XAUTOCLAIM reports it without fields.
       if (json === undefined) continue
-      this.deliver(p, JSON.parse(json) as Event, id)
+      this.deliver(p, JSON.parse(json) as Event, id, LIVE)
       this.stats.delivered++
     }
-    const key = streamKey(p)
-    await this.redis.xack(key, GROUP, ...ids)
-    // Everything before the last acknowledged entry is read and acknowledged: the stream keeps the rest only.
-    await this.redis.xtrim(key, 'MINID', '~', ids[ids.length - 1] as string)
+    this.lastDelivered.set(p, ids[ids.length - 1] as string)
+    // No trim here: the stream keeps what came after the last window snapshot (window-snapshot.ts trims).
+    await this.redis.xack(streamKey(p), GROUP, ...ids)
   }
 }

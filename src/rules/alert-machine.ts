@@ -72,6 +72,16 @@ export class AlertMachine {
     this.raising = true
   }
 
+  /** What `restore` on another node continues from; null while ok. */
+  seed(): AlertSeed | null {
+    if (this.state === 'ok') return null
+    return {
+      state: this.state,
+      since: this.raisedAt,
+      at: this.state === 'firing' ? this.lastNotified : this.stateSince,
+    }
+  }
+
   /** A new condition result at `at`: `raise` is the when-condition, `clear` the clear-condition. */
   evaluate(raise: boolean, clear: boolean, at: number): Transition[] {
     this.raising = raise

@@ -13,6 +13,29 @@ export interface RuleEngineOptions {
   log?: (rule: string, message: string, fields?: Record<string, unknown>) => void
 }
 
+/** One key's window or deadman state, as `saveKeyedState` gives it (JSON-serialisable). */
+export interface SavedKeyState {
+  rule: string
+  /** The rule's definition fingerprint: state of another version of the rule is not restored. */
+  fingerprint: string
+  /** The operator within the rule (`window0`, `deadman0`). */
+  op: string
+  key: string
+  state: unknown
+}
+
+/** The effects, except while `muted()` says no. */
+function muteable(effects: RuleEffects, muted: () => boolean): RuleEffects {
+  return {
+    onAlertTransition: (t) => muted() || effects.onAlertTransition(t),
+    onCommand: (c) => muted() || effects.onCommand(c),
+    onWrite: (p) => muted() || effects.onWrite(p),
+    onPublish: (m) => muted() || effects.onPublish(m),
+    onDeadLetter: (d) => muted() || effects.onDeadLetter(d),
+    onError: (e) => muted() || effects.onError?.(e),
+  }
+}
+
 export interface RuleSetChange {
   added: string[]
   changed: string[]
@@ -42,9 +65,16 @@ export class RuleEngine {
   private readonly log: RuleEngineOptions['log']
   /** Set by the cluster feature: alert states of the partitions this node took over. */
   alertSeeds: AlertSeeds | null = null
+  /** Set by the cluster feature: the partition of the event being handled (tags windows and deadman keys). */
+  stateTag: (() => number | undefined) | null = null
+  /**
+   * While true no effect leaves the engine (a cluster takeover replays events the previous owner already
+   * handled, to rebuild window state only).
+   */
+  muted = false
 
   constructor(options: RuleEngineOptions) {
-    this.effects = options.effects
+    this.effects = muteable(options.effects, () => this.muted)
     this.clock = options.clock ?? Date.now
     this.log = options.log
     this.scheduler = new SteppedScheduler(this.clock())
@@ -72,6 +102,7 @@ export class RuleEngine {
         scheduler: this.scheduler,
         log: this.log,
         alertSeeds: () => this.alertSeeds,
+        stateTag: () => this.stateTag?.(),
       })
       if (old) old.retire()
       const err = running.start()
@@ -84,6 +115,7 @@ export class RuleEngine {
             scheduler: this.scheduler,
             log: this.log,
             alertSeeds: () => this.alertSeeds,
+            stateTag: () => this.stateTag?.(),
           })
           if (!again.start()) next.set(rule.id, again)
         }
@@ -132,6 +164,49 @@ export class RuleEngine {
    */
   forgetAlert(rule: string, key: string): void {
     for (const machines of this.running.get(rule)?.alertMachines ?? []) machines.delete(key)
+  }
+
+  /**
+   * One event at processing time `t` even when that is earlier than now; the clock is put back after.
+   * A cluster takeover replays events at the time they reached their partition stream, so
+   * processing-time windows place them as the previous owner did. Only the keys the event touches see
+   * the earlier time; nothing due runs.
+   */
+  pushAt(event: Event, t: number): void {
+    this.scheduler.travel(t, () => this.push(event, t))
+  }
+
+  /** The window and deadman state of the keys tagged `tag` (a cluster partition), for its snapshot. */
+  saveKeyedState(tag: number): SavedKeyState[] {
+    const out: SavedKeyState[] = []
+    for (const r of this.list)
+      for (const [op, key, state] of r.keyedState.save(tag))
+        out.push({ rule: r.rule.id, fingerprint: r.rule.fingerprint, op, key, state })
+    return out
+  }
+
+  /**
+   * Continues saved keys (a partition taken over), tagged `tag`. A key of a rule that is missing or whose
+   * definition differs here is skipped (a changed rule starts fresh). Returns how many were restored.
+   */
+  restoreKeyedState(tag: number, saved: readonly SavedKeyState[]): number {
+    let n = 0
+    for (const s of saved) {
+      const r = this.running.get(s.rule)
+      if (r?.rule.fingerprint !== s.fingerprint) continue
+      if (r.keyedState.restore(s.op, s.key, s.state, tag)) n++
+    }
+    return n
+  }
+
+  /** Drops the window and deadman state of the keys tagged `tag`, silently (the partition moved away). */
+  forgetKeyedState(tag: number): void {
+    for (const r of this.list) r.keyedState.forget(tag)
+  }
+
+  /** The partition a rule's window or deadman key last saw a value in, if any. */
+  keyTag(rule: string, key: string): number | undefined {
+    return this.running.get(rule)?.keyedState.tagOf(key)
   }
 
   /** Resolves every firing alert (gateway stop is not a resolution, so only on explicit shutdown of rules). */

@@ -5,6 +5,7 @@ import { EffectRouter } from './effect-router.js'
 import type { RuleEffects } from './effects.js'
 import type { Acknowledgement, AcknowledgeResult } from './operators/alert-state.js'
 import type { Effect } from './operators/effects.js'
+import { KeyedStateRegistry } from './operators/keyed-state.js'
 import { newMeter, sumGauges, withRuleContext } from './operators/operate.js'
 import type { SteppedScheduler } from './operators/scheduler.js'
 import { isCodeRule, type LoadedRule } from './plan.js'
@@ -26,6 +27,8 @@ export interface RuleHost {
   log?: (rule: string, message: string, fields?: Record<string, unknown>) => void
   /** Where a new alert key of a rule continues from (a cluster takeover); read when the key first appears. */
   alertSeeds?: () => AlertSeeds | null
+  /** The cluster partition of the event being handled (tags the windows' and deadman's keys). */
+  stateTag?: () => number | undefined
 }
 
 /** Alert states another node left, by rule and key. */
@@ -41,6 +44,8 @@ export class RunningRule {
   readonly meter = newMeter()
   /** The alert machines of this rule's alertState operators (a cluster makes the engine forget keys). */
   readonly alertMachines = new Set<Map<string, AlertMachine>>()
+  /** The per-key state of this rule's windowBy and deadman operators (cluster snapshots). */
+  readonly keyedState: KeyedStateRegistry
   readonly router: EffectRouter
   /** Subscribers of this rule's input: the engine hands them each event (no Subject, no per-event closure). */
   private readonly inputs: Subscriber<Event>[] = []
@@ -54,6 +59,7 @@ export class RunningRule {
   ) {
     const severity = isCodeRule(rule) ? rule.severity : rule.severity
     this.from = isCodeRule(rule) ? null : rule.matches
+    this.keyedState = new KeyedStateRegistry(() => host.stateTag?.())
     this.router = new EffectRouter(
       { id: rule.id, mode: rule.mode, severity },
       host.effects,
@@ -79,6 +85,7 @@ export class RunningRule {
       acknowledgements: this.acknowledgements,
       alertSeed: (key: string) => this.host.alertSeeds?.()?.(this.rule.id, key),
       alertMachines: this.alertMachines,
+      keyedState: this.keyedState,
     }
     let built: Observable<Effect>
     try {

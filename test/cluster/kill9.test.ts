@@ -8,12 +8,11 @@ import { leaseKey } from '../../src/cluster/leases.js'
 import { partitionOf } from '../../src/cluster/partition.js'
 import { InfluxHttpClient } from '../../src/sinks/influx/http-client.js'
 import { useCleanup } from '../helpers/cleanup.js'
-import { freePort } from '../helpers/free-port.js'
 import { uniqueDatabase } from '../helpers/gateway.js'
 import { connectWhenUp, kill9, spawnGatewayProcess } from '../helpers/gateway-process.js'
 import { connectClient as mqttConnect } from '../helpers/mqtt.js'
 import { useRedis } from '../helpers/redis.js'
-import { until } from './helpers.js'
+import { clusterNodeFiles, until } from './helpers.js'
 import { steadyLoad } from '../sinks/outbox/helpers/load.js'
 
 const cleanup = useCleanup()
@@ -30,25 +29,15 @@ describe('a cluster of three gateway processes, one killed with SIGKILL under Qo
     )
     const database = uniqueDatabase()
     const nodes = ['k-a', 'k-b', 'k-c']
-    const ports = new Map<string, number>()
-    const files = new Map<string, string>()
-    for (const id of nodes) {
-      ports.set(id, await freePort())
-      const file = join(dir, `${id}.yaml`)
-      files.set(id, file)
-      writeFileSync(
-        file,
-        `version: 1
-mqtt: { listeners: [{ host: 127.0.0.1, port: ${ports.get(id)} }], publishRate: { perSecond: 0 } }
-influx: { url: ${inject('influxUrl')}, database: ${database}, flushInterval: 50ms, maxRetryDelay: 300ms }
-http: { host: 127.0.0.1, port: 0 }
-rules: ${dir}
-dataDir: ${join(dir, `data-${id}`)}
-log: { level: warn }
-cluster: { redis: ${redis.url}, nodeId: ${id}, partitions: ${PARTITIONS}, leaseTtl: 1s }
-`,
-      )
-    }
+    const { ports, files } = await clusterNodeFiles({
+      dir,
+      nodes,
+      influxUrl: inject('influxUrl'),
+      database,
+      redisUrl: redis.url,
+      partitions: PARTITIONS,
+      cluster: 'snapshotInterval: 1s',
+    })
     const admin = new Redis(redis.url)
     cleanup.push(() => admin.quit())
     const owners = () => admin.mget(...Array.from({ length: PARTITIONS }, (_, p) => leaseKey(p)))

@@ -1,6 +1,6 @@
 import type { OperatorFunction, SchedulerLike } from 'rxjs'
 import { toMs } from '../../core/duration.js'
-import { AlertMachine, type Transition } from '../alert-machine.js'
+import { AlertMachine, type AlertSeed, type Transition } from '../alert-machine.js'
 import { type AlertChange, change } from './alert-state.js'
 import { resolveContext, stateful } from './operate.js'
 import { everyTick } from './scheduler.js'
@@ -42,6 +42,7 @@ export function deadman<T extends { key: string }>(
     repeatMs: toMs(options.repeat ?? 0),
   }
   const ctx = resolveContext(options)
+  const stateId = ctx.keyedState?.nextId('deadman')
   return stateful<T, AlertChange<Silence<T>>>((out) => {
     const seen = new Map<string, { at: number; last: T | undefined; value: Silence<T> }>()
     const machines = new Map<string, AlertMachine>()
@@ -61,6 +62,35 @@ export function deadman<T extends { key: string }>(
       return n
     }
     ctx.meter?.firing.add(firing)
+    // A cluster snapshot keeps when each key was last seen (and its alert), so a new owner of its
+    // partition fires at the original deadline.
+    const keyed =
+      stateId === undefined
+        ? undefined
+        : ctx.keyedState?.attach(stateId, {
+            save: (key) => {
+              const s = seen.get(key)
+              if (!s) return undefined
+              return { at: s.at, last: s.last ?? null, alert: machines.get(key)?.seed() ?? null }
+            },
+            restore: (key, saved) => {
+              const r = saved as { at: number; last: T | null; alert: AlertSeed | null }
+              const last = r.last ?? undefined
+              seen.set(key, { at: r.at, last, value: { key, lastSeen: r.at, silentFor: 0, last } })
+              machines.delete(key)
+              // The alert snapshot is written at each transition: newer than this one when it has the key.
+              const alert = ctx.alertSeed?.(key) ?? r.alert
+              if (alert) {
+                const m = new AlertMachine(timing)
+                m.restore(alert)
+                machines.set(key, m)
+              }
+            },
+            forget: (key) => {
+              seen.delete(key)
+              machines.delete(key)
+            },
+          })
     const ticks = everyTick(ctx.scheduler, ctx.tick, (now) => {
       try {
         for (const [key, s] of seen) {
@@ -89,6 +119,7 @@ export function deadman<T extends { key: string }>(
           s.last = value
         } else
           seen.set(key, { at: now, last: value, value: { key, lastSeen: now, silentFor: 0, last: value } })
+        keyed?.touch(key)
         const m = machines.get(key)
         if (m && m.state !== 'ok') {
           const v: Silence<T> = { key, lastSeen: now, silentFor: 0, last: value }
@@ -102,6 +133,7 @@ export function deadman<T extends { key: string }>(
           emit(key, (seen.get(key) as { value: Silence<T> }).value, m.forceResolve(now))
       },
       teardown() {
+        keyed?.detach()
         ticks.unsubscribe()
         ctx.meter?.firing.delete(firing)
       },

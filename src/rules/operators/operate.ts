@@ -1,6 +1,7 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscriber } from 'rxjs'
 import type { AlertMachine, AlertSeed } from '../alert-machine.js'
 import type { Acknowledgement } from './alert-state.js'
+import type { KeyedStateRegistry } from './keyed-state.js'
 import { DEFAULT_TICK_MS } from './scheduler.js'
 
 /**
@@ -19,6 +20,8 @@ export interface RuleContext {
   alertSeed?: (key: string) => AlertSeed | undefined
   /** The rule's alert machines by key, per alertState operator (the engine forgets a key a cluster gave away). */
   alertMachines?: Set<Map<string, AlertMachine>>
+  /** The rule's windowBy/deadman state per key, for cluster snapshots (save, restore, forget by partition). */
+  keyedState?: KeyedStateRegistry
 }
 
 /** Per-rule figures the operators keep up to date (the gateway's per-rule metrics and status page). */
@@ -63,6 +66,7 @@ export function resolveContext(options: { scheduler?: SchedulerLike; tick?: numb
     ...(base?.acknowledgements ? { acknowledgements: base.acknowledgements } : {}),
     ...(base?.alertSeed ? { alertSeed: base.alertSeed } : {}),
     ...(base?.alertMachines ? { alertMachines: base.alertMachines } : {}),
+    ...(base?.keyedState ? { keyedState: base.keyedState } : {}),
   }
 }
 

@@ -99,6 +99,7 @@ export function windowBy<T>(options: WindowOptions<T>): OperatorFunction<Keyed<T
   const reads = options.aggregate ? Object.values(options.aggregate).map((a) => a.read) : null
   const timeOf = options.timeOf ?? defaultTimeOf
   const ctx = resolveContext(options)
+  const stateId = ctx.keyedState?.nextId('window')
   return stateful<Keyed<T>, Window<T>>((out) => {
     const toWindow = (r: WindowResult): Window<T> => {
       const values: Record<string, unknown> = {}
@@ -113,6 +114,7 @@ export function windowBy<T>(options: WindowOptions<T>): OperatorFunction<Keyed<T
         options.late?.(value as T, key, watermark)
       },
     })
+    const keyed = stateId === undefined ? undefined : ctx.keyedState?.attach(stateId, windower)
     const inputs: unknown[] = new Array(reads === null ? 1 : reads.length)
     const gauge = () => windower.openWindows()
     ctx.meter?.openWindows.add(gauge)
@@ -134,8 +136,10 @@ export function windowBy<T>(options: WindowOptions<T>): OperatorFunction<Keyed<T
           }
         const now = ctx.scheduler.now()
         windower.add(k.key, plan.eventTime ? timeOf(k.value) : now, now, inputs, k.value)
+        keyed?.touch(k.key)
       },
       teardown() {
+        keyed?.detach()
         ticks.unsubscribe()
         ctx.meter?.openWindows.delete(gauge)
       },
