@@ -1,5 +1,5 @@
 import type { RoleConfig } from './config-schema.js'
-import { filterCoveredBy, topicMatches } from './topic-match.js'
+import { filterCoveredBy, matchesAny } from './topic-match.js'
 
 /**
  * Topic access by role. A role lists publish and subscribe patterns with `%c` (client id) and `%u`
@@ -58,13 +58,9 @@ export class Acl {
   }
 
   canPublish(grant: Grant, topic: string): PublishDecision {
-    if (
-      topic.startsWith('$') ||
-      (GATEWAY_ONLY.some((f) => topicMatches(f, topic)) &&
-        !CLIENT_REQUESTS.some((f) => topicMatches(f, topic)))
-    )
+    if (topic.startsWith('$') || (matchesAny(GATEWAY_ONLY, topic) && !matchesAny(CLIENT_REQUESTS, topic)))
       return 'reserved'
-    return grant.publish.some((p) => topicMatches(p, topic)) ? 'allow' : 'denied'
+    return matchesAny(grant.publish, topic) ? 'allow' : 'denied'
   }
 
   canSubscribe(grant: Grant, filter: string): boolean {
@@ -73,6 +69,6 @@ export class Acl {
 
   /** Checked again on delivery: a persistent session may hold subscriptions from before a config change. */
   canReceive(grant: Grant, topic: string): boolean {
-    return grant.subscribe.some((p) => topicMatches(p, topic))
+    return matchesAny(grant.subscribe, topic)
   }
 }

@@ -11,8 +11,11 @@ export function topicMatches(filter: string, topic: string): boolean {
   if (filter === '#') return true
   const hash = filter.indexOf('#')
   if (hash === filter.length - 1 && filter.endsWith('/#') && filter.indexOf('+') === -1) {
-    const prefix = filter.slice(0, -2)
-    return topic === prefix || (topic.startsWith(prefix) && topic.charCodeAt(prefix.length) === 47)
+    // The prefix compared in place: no string per call.
+    const prefixLength = filter.length - 2
+    if (topic.length < prefixLength) return false
+    for (let i = 0; i < prefixLength; i++) if (topic.charCodeAt(i) !== filter.charCodeAt(i)) return false
+    return topic.length === prefixLength || topic.charCodeAt(prefixLength) === 47
   }
   if (hash === -1 && filter.indexOf('+') === -1) return filter === topic
   const f = filter.split('/')
@@ -43,4 +46,10 @@ export function filterCoveredBy(filter: string, pattern: string): boolean {
   }
   // A filter shorter than the pattern only matches if the pattern ends in `/#` (parent level).
   return f.length === p.length || (p.length === f.length + 1 && p[f.length] === '#')
+}
+
+/** True when the topic matches any of the filters (a loop, not a closure per call: it runs per publish). */
+export function matchesAny(filters: readonly string[], topic: string): boolean {
+  for (let i = 0; i < filters.length; i++) if (topicMatches(filters[i] as string, topic)) return true
+  return false
 }
