@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from 'vitest'
 import { leaseKey } from '../../src/cluster/leases.js'
 import { partitionOf } from '../../src/cluster/partition.js'
 import { streamKey } from '../../src/cluster/streams.js'
-import { windowSnapshotKey } from '../../src/cluster/window-snapshot.js'
+import { WindowSnapshots, windowSnapshotKey } from '../../src/cluster/window-snapshot.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { uniqueDatabase } from '../helpers/gateway.js'
 import { connectWhenUp, kill9, spawnGatewayProcess } from '../helpers/gateway-process.js'
@@ -68,7 +68,12 @@ describe('a cluster node killed (SIGKILL) in the middle of a window', () => {
     const onB = await connectWhenUp(`mqtt://127.0.0.1:${ports.get('w-b')}`, 60_000)
     onB.on('error', () => undefined)
     cleanup.push(() => onB.endAsync(true))
-    await until(async () => (await owners()).filter((o) => o === 'w-b').length === PARTITIONS / 2, 30_000)
+    // Whichever started first, both end with half of the partitions.
+    const half = (o: (string | null)[], id: string) => o.filter((x) => x === id).length === PARTITIONS / 2
+    await until(async () => {
+      const o = await owners()
+      return half(o, 'w-a') && half(o, 'w-b')
+    }, 30_000)
     const owned = await owners()
     const ofA = (prefix: string) =>
       Array.from({ length: 200 }, (_, i) => `${prefix}-${i}`).find(
@@ -126,4 +131,38 @@ describe('a cluster node killed (SIGKILL) in the middle of a window', () => {
     expect(alerts[0]?.at).toBe(lastSeen + SILENCE_MS)
     expect(results).toHaveLength(1)
   }, 90_000)
+})
+
+describe('window snapshots in Redis', () => {
+  const connection = () => {
+    const conn = new Redis(redis.url)
+    cleanup.push(() => conn.quit())
+    return conn
+  }
+  it('a snapshot is written only under the lease; it replaces the last one and trims the stream to its position', async () => {
+    const admin = connection()
+    const p = 50 // not one of the cluster test's partitions (same redis-server)
+    const key = streamKey(p)
+    const ids: string[] = []
+    for (let n = 1; n <= 300; n++) ids.push((await admin.xadd(key, '*', 'e', String(n))) as string)
+    const snapshots = new WindowSnapshots(connection(), 'a')
+    const state = { rule: 'r', fingerprint: 'f1', op: 'window0', key: 'dev-1', state: { n: 1 } }
+    expect(await snapshots.write(p, ids[250] as string, 1000, [state])).toBe(false) // no lease
+    expect(await admin.exists(windowSnapshotKey(p))).toBe(0)
+    await admin.set(leaseKey(p), 'a')
+    expect(await snapshots.write(p, ids[250] as string, 1000, [state])).toBe(true)
+    expect(await snapshots.load(p)).toEqual({ pos: ids[250], at: 1000, states: [state], skipped: 0 })
+    // Entries after the position are all kept (MINID ~ may keep some before it, never fewer after).
+    const left = (await admin.xrange(key, '-', '+')) as [string, string[]][]
+    expect(left.length).toBeLessThan(300)
+    expect(left.map(([id]) => id)).toEqual(expect.arrayContaining(ids.slice(250)))
+    // Another node holds the lease now: it cannot be overwritten by the old owner.
+    await admin.set(leaseKey(p), 'b')
+    expect(await snapshots.write(p, ids[299] as string, 2000, [])).toBe(false)
+    expect((await snapshots.load(p)).states).toEqual([state])
+    expect(snapshots.stats).toMatchObject({ writes: 1, refused: 2 })
+    // A value of another format version is skipped, not misread.
+    await admin.hset(windowSnapshotKey(p), 'r\u0000window0\u0000dev-2', '{"v":99}')
+    expect((await snapshots.load(p)).skipped).toBe(1)
+  })
 })
