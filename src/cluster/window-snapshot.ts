@@ -9,6 +9,8 @@ const VERSION = 1
 /** Fields that are not a key's state (those hold \u0000 between rule, operator and key). */
 const POS = 'pos'
 const AT = 'at'
+/** `fingerprint \u0000 rule` → the rule's definition fingerprint, once per rule (not in every value). */
+const FINGERPRINT = 'fingerprint'
 
 /**
  * Writes the partition's snapshot only while this node holds its lease, replacing the previous one, and
@@ -47,8 +49,9 @@ export interface WindowSnapshotStats {
 
 /**
  * The open windows and deadman last-seen times of each partition in Redis, one hash per partition:
- * `rule \0 operator \0 key` → `{"v":1,"f":<rule fingerprint>,"s":<state>}`, plus `pos` (the last stream
- * entry the state includes) and `at` (docs/cluster.md).
+ * `rule \0 operator \0 key` → `{"v":1,"s":<state>}`, `fingerprint \0 rule` → the rule's definition
+ * fingerprint (state of another version of a rule is not restored), plus `pos` (the last stream entry the
+ * state includes) and `at` (docs/cluster.md).
  */
 export class WindowSnapshots {
   readonly stats: WindowSnapshotStats = { writes: 0, failures: 0, refused: 0, lastBytes: 0, lastMs: 0 }
@@ -62,11 +65,12 @@ export class WindowSnapshots {
   async write(p: number, pos: string | null, at: number, states: readonly SavedKeyState[]): Promise<boolean> {
     const args: string[] = [this.nodeId, pos ?? '', AT, String(at)]
     if (pos !== null) args.push(POS, pos)
-    for (const s of states)
-      args.push(
-        `${s.rule}\u0000${s.op}\u0000${s.key}`,
-        JSON.stringify({ v: VERSION, f: s.fingerprint, s: s.state }),
-      )
+    const fingerprints = new Map<string, string>()
+    for (const s of states) {
+      fingerprints.set(s.rule, s.fingerprint)
+      args.push(`${s.rule}\u0000${s.op}\u0000${s.key}`, JSON.stringify({ v: VERSION, s: s.state }))
+    }
+    for (const [rule, fingerprint] of fingerprints) args.push(`${FINGERPRINT}\u0000${rule}`, fingerprint)
     let bytes = 0
     for (const a of args) bytes += a.length
     this.stats.lastBytes = bytes
@@ -94,13 +98,14 @@ export class WindowSnapshots {
       const b = a < 0 ? -1 : field.indexOf('\u0000', a + 1)
       if (b < 0) continue
       const [rule, op, key] = [field.slice(0, a), field.slice(a + 1, b), field.slice(b + 1)]
+      const fingerprint = all[`${FINGERPRINT}\u0000${rule}`]
       try {
-        const v = JSON.parse(json) as { v: number; f: string; s: unknown }
-        if (v.v !== VERSION) {
+        const v = JSON.parse(json) as { v: number; s: unknown }
+        if (v.v !== VERSION || fingerprint === undefined) {
           out.skipped++
           continue
         }
-        out.states.push({ rule, op, key, fingerprint: v.f, state: v.s })
+        out.states.push({ rule, op, key, fingerprint, state: v.s })
       } catch {
         out.skipped++
       }
