@@ -1,7 +1,7 @@
 /**
  * Footprint and reaction-time bench (issue 13): `npm run bench:footprint -- [options]`
  *
- *   --case a,b,…   cases to run (default: all): idle, conn, devices, windows, c10-5k, c10-10k, c10-20k, c10-40k, c1000-10k,
+ *   --case a,b,…   cases to run (default: all): idle, conn, devices, windows, c10-5k, c10-10k, c10-20k, c10-40k, c10-50k, c1000-10k,
  *                  c1000-20k, c1000-40k, pinned-10k, mosquitto-10k, mosquitto-20k, mosquitto-40k
  *   --seconds N    load per case (default 20)
  *   --soak         one 10-minute c10-10k run; prints RSS every 10 s (flat or not)
@@ -44,6 +44,8 @@ const LOAD_CASES: Record<string, { connections: number; rate: number; pin?: bool
   'c10-10k': { connections: 10, rate: 10_000 },
   'c10-20k': { connections: 10, rate: 20_000 },
   'c10-40k': { connections: 10, rate: 40_000 },
+  // Above real-time capacity: nothing may be lost, it arrives late (issue 13: "lossless at 50k stays").
+  'c10-50k': { connections: 10, rate: 50_000 },
   'c1000-10k': { connections: 1000, rate: 10_000 },
   'c1000-20k': { connections: 1000, rate: 20_000 },
   'c1000-40k': { connections: 1000, rate: 40_000 },
