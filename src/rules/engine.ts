@@ -102,7 +102,7 @@ export class RuleEngine {
         scheduler: this.scheduler,
         log: this.log,
         alertSeeds: () => this.alertSeeds,
-        stateTag: () => this.stateTag?.(),
+        stateTags: this,
       })
       if (old) old.retire()
       const err = running.start()
@@ -115,7 +115,7 @@ export class RuleEngine {
             scheduler: this.scheduler,
             log: this.log,
             alertSeeds: () => this.alertSeeds,
-            stateTag: () => this.stateTag?.(),
+            stateTags: this,
           })
           if (!again.start()) next.set(rule.id, again)
         }

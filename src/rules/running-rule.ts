@@ -5,7 +5,7 @@ import { EffectRouter } from './effect-router.js'
 import type { RuleEffects } from './effects.js'
 import type { Acknowledgement, AcknowledgeResult } from './operators/alert-state.js'
 import type { Effect } from './operators/effects.js'
-import { KeyedStateRegistry } from './operators/keyed-state.js'
+import { KeyedStateRegistry, type StateTagSource } from './operators/keyed-state.js'
 import { newMeter, sumGauges, withRuleContext } from './operators/operate.js'
 import type { SteppedScheduler } from './operators/scheduler.js'
 import { isCodeRule, type LoadedRule } from './plan.js'
@@ -28,7 +28,7 @@ export interface RuleHost {
   /** Where a new alert key of a rule continues from (a cluster takeover); read when the key first appears. */
   alertSeeds?: () => AlertSeeds | null
   /** The cluster partition of the event being handled (tags the windows' and deadman's keys). */
-  stateTag?: () => number | undefined
+  stateTags?: StateTagSource
 }
 
 /** Alert states another node left, by rule and key. */
@@ -59,7 +59,7 @@ export class RunningRule {
   ) {
     const severity = isCodeRule(rule) ? rule.severity : rule.severity
     this.from = isCodeRule(rule) ? null : rule.matches
-    this.keyedState = new KeyedStateRegistry(() => host.stateTag?.())
+    this.keyedState = new KeyedStateRegistry(host.stateTags ?? { stateTag: null })
     this.router = new EffectRouter(
       { id: rule.id, mode: rule.mode, severity },
       host.effects,

@@ -14,6 +14,11 @@ interface Attached {
   tags: Map<string, number>
 }
 
+/** Where the tag of the event being handled comes from: null while there is no cluster (nothing tagged). */
+export interface StateTagSource {
+  stateTag: (() => number | undefined) | null
+}
+
 /** One operator's handle: `touch` after each value of a key, `detach` at teardown. */
 export interface KeyedStateHandle {
   touch(key: string): void
@@ -34,8 +39,8 @@ export class KeyedStateRegistry {
   private readonly attached = new Map<string, Attached>()
 
   constructor(
-    /** The partition of the event being handled (set by the cluster feature), else undefined. */
-    private readonly currentTag: () => number | undefined,
+    /** The partition of the event being handled (set by the cluster feature on the engine). */
+    private readonly source: StateTagSource,
   ) {}
 
   /** An id for an operator created while the rule's pipeline is built. */
@@ -49,7 +54,10 @@ export class KeyedStateRegistry {
     this.attached.set(id, entry)
     return {
       touch: (key) => {
-        const tag = this.currentTag()
+        // The hot path without a cluster: one property read.
+        const current = this.source.stateTag
+        if (current === null) return
+        const tag = current()
         if (tag !== undefined) entry.tags.set(key, tag)
       },
       tag: (key, tag) => void entry.tags.set(key, tag),
