@@ -156,4 +156,47 @@ describe('rules partitioned across nodes', () => {
     )
     expect(inA2.rows.map((r) => r[1])).toEqual(['resolved'])
   }, 30_000)
+
+  it('a partition handed over when a node joins keeps its open windows: every window counts all its events, once', async () => {
+    const admin = new Redis(redis.url)
+    cleanup.push(() => admin.quit())
+    const owners = async () => admin.mget(...Array.from({ length: PARTITIONS }, (_, p) => leaseKey(p)))
+    const rules = mkdtempSync(join(tmpdir(), 'tidegate-cluster-rules-'))
+    writeFileSync(
+      join(rules, 'fours.yaml'),
+      `version: 1
+id: fours
+from: { type: climate-sensor }
+window: { kind: count, size: 4 }
+aggregate: { n: count(), total: sum(data.temperature) }
+actions:
+  - publish: { topic: "test/fours/{{key}}", payload: { n: "{{n}}", total: "{{total}}" } }
+`,
+    )
+    const a = await node('hand-a', rules)
+    await until(async () => (await owners()).every((o) => o === 'hand-a'))
+    const sensor = await connectClient(a.mqttUrl)
+    cleanup.push(() => sensor.endAsync(true))
+    const results = await collect(sensor, 'test/fours/+')
+    const devices = Array.from({ length: 16 }, (_, i) => `four-${i}`)
+    const sendAll = async (temperature: number) => {
+      for (const d of devices)
+        await sensor.publishAsync(`devices/${d}/telemetry`, JSON.stringify({ temperature }), { qos: 1 })
+    }
+    await sendAll(1)
+    await sendAll(2)
+    // B joins: A hands half of the partitions over (its last snapshot first), B continues their windows.
+    await node('hand-b', rules)
+    await until(async () => (await owners()).filter((o) => o === 'hand-b').length === PARTITIONS / 2)
+    const all = await owners()
+    expect(devices.some((d) => all[partitionOf(d, PARTITIONS)] === 'hand-b')).toBe(true)
+    await sendAll(3)
+    await sendAll(4)
+    await results.next(devices.length)
+    await new Promise((r) => setTimeout(r, 300))
+    const byDevice = results.messages.map((m) => [m.topic.split('/')[2], JSON.parse(m.payload.toString())])
+    expect(byDevice).toHaveLength(devices.length)
+    for (const [, r] of byDevice) expect(r).toEqual({ n: 4, total: 10 })
+    expect(new Set(byDevice.map(([d]) => d)).size).toBe(devices.length)
+  }, 30_000)
 })
