@@ -43,6 +43,8 @@ export class EffectRouter {
     private readonly effects: RuleEffects,
     private readonly scheduler: SchedulerLike,
     tickMs: number,
+    /** While true effects are dropped before anything (a cluster replay of events already handled). */
+    private readonly muted: () => boolean = () => false,
   ) {
     this.gate = new CommandGate((c) => {
       this.stats.commands++
@@ -53,6 +55,8 @@ export class EffectRouter {
 
   /** Routes one effect; throws on a value that is not one (the caller counts it). */
   route(effect: Effect): void {
+    // Before the command gate too: a command held back now would otherwise go out once due.
+    if (this.muted()) return
     const now = this.scheduler.now()
     const rule = this.rule
     if ('alert' in effect) {

@@ -3,7 +3,7 @@ import type { RuleEffects } from './effects.js'
 import type { AcknowledgeResult } from './operators/alert-state.js'
 import { SteppedScheduler } from './operators/scheduler.js'
 import { isCodeRule, type LoadedRule } from './plan.js'
-import { type AlertSeeds, RunningRule } from './running-rule.js'
+import { type AlertSeeds, type RuleHost, RunningRule } from './running-rule.js'
 
 export interface RuleEngineOptions {
   effects: RuleEffects
@@ -73,11 +73,22 @@ export class RuleEngine {
    */
   muted = false
 
+  /** What each running rule gets from the engine. */
+  private readonly host: RuleHost
+
   constructor(options: RuleEngineOptions) {
     this.effects = muteable(options.effects, () => this.muted)
     this.clock = options.clock ?? Date.now
     this.log = options.log
     this.scheduler = new SteppedScheduler(this.clock())
+    this.host = {
+      effects: this.effects,
+      scheduler: this.scheduler,
+      log: this.log,
+      alertSeeds: () => this.alertSeeds,
+      stateTags: this,
+      muted: () => this.muted,
+    }
   }
 
   /**
@@ -97,26 +108,14 @@ export class RuleEngine {
         change.unchanged.push(rule.id)
         continue
       }
-      const running = new RunningRule(rule, {
-        effects: this.effects,
-        scheduler: this.scheduler,
-        log: this.log,
-        alertSeeds: () => this.alertSeeds,
-        stateTags: this,
-      })
+      const running = new RunningRule(rule, this.host)
       if (old) old.retire()
       const err = running.start()
       if (err) {
         change.failed.push({ id: rule.id, file: rule.file, message: err.message })
         if (old) {
           // The old version's state is gone (it resolved), but it keeps running.
-          const again = new RunningRule(old.rule, {
-            effects: this.effects,
-            scheduler: this.scheduler,
-            log: this.log,
-            alertSeeds: () => this.alertSeeds,
-            stateTags: this,
-          })
+          const again = new RunningRule(old.rule, this.host)
           if (!again.start()) next.set(rule.id, again)
         }
         continue

@@ -29,6 +29,8 @@ export interface RuleHost {
   alertSeeds?: () => AlertSeeds | null
   /** The cluster partition of the event being handled (tags the windows' and deadman's keys). */
   stateTags?: StateTagSource
+  /** Effects are dropped while this says so (a cluster takeover's replay of handled events). */
+  muted?: () => boolean
 }
 
 /** Alert states another node left, by rule and key. */
@@ -65,6 +67,7 @@ export class RunningRule {
       host.effects,
       host.scheduler,
       STEP_TICK_MS,
+      () => host.muted?.() === true,
     )
   }
 

@@ -144,3 +144,28 @@ describe('window and deadman state handed between cluster nodes (virtual time)',
     ])
   })
 })
+
+describe('a muted engine (a takeover replays events the previous owner handled)', () => {
+  it('publishes nothing, not even a command held back by minInterval that falls due later', () => {
+    const v = virtualEngine([
+      rule(`
+version: 1
+id: fan
+from: { type: climate-sensor }
+when: "data.t > 30"
+clear: "data.t < 28"
+actions:
+  - command: { device: fan, name: set, params: { on: true }, onClear: { params: { on: false } }, minInterval: 10s }
+`),
+    ])
+    v.at(1000)
+    v.send('d1', { t: 31 })
+    expect(v.commands).toHaveLength(1)
+    v.engine.muted = true
+    v.at(2000)
+    v.send('d1', { t: 20 }) // its "off" would wait for the interval
+    v.engine.muted = false
+    v.at(20_000)
+    expect(v.commands).toHaveLength(1)
+  })
+})
