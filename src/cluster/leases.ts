@@ -60,7 +60,15 @@ export class Leases {
       const ok = await this.redis.set(leaseKey(p), me, 'PX', this.ttlMs, 'NX')
       if (ok !== 'OK') continue
       this.owned.add(p)
-      await this.hooks.acquired(p)
+      try {
+        await this.hooks.acquired(p)
+      } catch (err) {
+        // Half taken over (Redis went away meanwhile): give it back whole, a next round takes it again.
+        this.owned.delete(p)
+        this.hooks.lost(p)
+        await this.redis.eval(RELEASE, 1, leaseKey(p), me).catch(() => undefined)
+        throw err
+      }
     }
   }
 

@@ -61,8 +61,16 @@ export class WindowSnapshots {
     private readonly nodeId: string,
   ) {}
 
-  /** Writes one partition's state as of stream entry `pos`; false when the lease is not this node's. */
-  async write(p: number, pos: string | null, at: number, states: readonly SavedKeyState[]): Promise<boolean> {
+  /**
+   * Writes one partition's state as of stream entry `pos`; returns its size in bytes, or null when the
+   * lease is not this node's (nothing written).
+   */
+  async write(
+    p: number,
+    pos: string | null,
+    at: number,
+    states: readonly SavedKeyState[],
+  ): Promise<number | null> {
     const args: string[] = [this.nodeId, pos ?? '', AT, String(at)]
     if (pos !== null) args.push(POS, pos)
     const fingerprints = new Map<string, string>()
@@ -73,12 +81,14 @@ export class WindowSnapshots {
     for (const [rule, fingerprint] of fingerprints) args.push(`${FINGERPRINT}\u0000${rule}`, fingerprint)
     let bytes = 0
     for (const a of args) bytes += a.length
-    this.stats.lastBytes = bytes
     try {
       const ok = await this.redis.eval(WRITE, 3, leaseKey(p), windowSnapshotKey(p), streamKey(p), ...args)
-      if (ok === 1) this.stats.writes++
-      else this.stats.refused++
-      return ok === 1
+      if (ok !== 1) {
+        this.stats.refused++
+        return null
+      }
+      this.stats.writes++
+      return bytes
     } catch (err) {
       this.stats.failures++
       throw err

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
-import { Leases } from '../../src/cluster/leases.js'
+import { leaseKey, Leases } from '../../src/cluster/leases.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { useRedis } from '../helpers/redis.js'
 
@@ -42,5 +42,30 @@ describe('partition leases in Redis', () => {
     // b comes back from a pause: its renewals fail, it learns it lost them.
     await b.l.round()
     expect(b.log.filter((e) => e.startsWith('lost')).length).toBe(3)
+  })
+
+  it('a takeover that fails midway gives the lease back whole; the next round takes the partition again', async () => {
+    const conn = new Redis(redis.url)
+    cleanup.push(() => conn.quit())
+    await conn.flushall()
+    const log: string[] = []
+    let failOnce = true
+    const l = new Leases(conn, 'c', 1, 5000, {
+      acquired: async (p) => {
+        log.push(`+${p}`)
+        if (failOnce) {
+          failOnce = false
+          throw new Error('redis went away')
+        }
+      },
+      releasing: async (p) => void log.push(`-${p}`),
+      lost: (p) => void log.push(`lost ${p}`),
+    })
+    await expect(l.round()).rejects.toThrow('redis went away')
+    expect(l.owned.size).toBe(0)
+    expect(await conn.get(leaseKey(0))).toBeNull()
+    await l.round()
+    expect([...l.owned]).toEqual([0])
+    expect(log).toEqual(['+0', 'lost 0', '+0'])
   })
 })
