@@ -38,7 +38,7 @@ describe('alert state handed between cluster nodes (virtual time)', () => {
   })
 })
 
-const counted = rule(`
+const countedYaml = `
 version: 1
 id: counted
 from: { type: climate-sensor }
@@ -48,7 +48,8 @@ aggregate:
   total: sum(data.t)
 actions:
   - write: { measurement: counts, fields: [n, total] }
-`)
+`
+const counted = rule(countedYaml)
 
 const silent = rule(`
 version: 1
@@ -142,6 +143,20 @@ describe('window and deadman state handed between cluster nodes (virtual time)',
       [0, { n: 2, total: 3 }],
       [10_000, { n: 1, total: 5 }],
     ])
+  })
+})
+
+describe('restoring saved keys', () => {
+  it('skips keys of a rule that is missing or differs here (a changed rule starts fresh)', () => {
+    const a = virtualEngine([counted])
+    a.engine.stateTag = () => 1
+    a.at(1000)
+    a.send('d1', { t: 1 })
+    const saved = a.engine.saveKeyedState(1)
+    expect(saved).toHaveLength(1)
+    const changed = virtualEngine([rule(countedYaml.replace('size: 10s', 'size: 20s'))])
+    expect(changed.engine.restoreKeyedState(1, saved)).toBe(0)
+    expect(virtualEngine([silent]).engine.restoreKeyedState(1, saved)).toBe(0)
   })
 })
 

@@ -11,6 +11,20 @@ import {
 } from '../../../src/rules/operators/index.js'
 
 describe('SteppedScheduler', () => {
+  it('travel runs a function at an earlier clock without running what is due, then puts the clock back', () => {
+    const s = new SteppedScheduler(5000)
+    const ran: number[] = []
+    s.schedule(() => ran.push(s.now()), 0)
+    expect(s.travel(1000, () => s.now())).toBe(1000)
+    expect(s.now()).toBe(5000)
+    expect(ran).toEqual([])
+    // Moved on inside: the later time stays.
+    s.travel(1000, () => s.setNow(7000))
+    expect(s.now()).toBe(7000)
+    s.advanceTo(7000)
+    expect(ran).toEqual([7000])
+  })
+
   it('runs due actions in order when stepped, late ones at the step time', () => {
     const s = new SteppedScheduler(1000)
     const seen: string[] = []
