@@ -82,6 +82,11 @@ export function clusterSamples(f: ClusterFigures): Sample[] {
       'Window/deadman snapshot writes that did not reach Redis (the stream keeps the entries for the next)',
       f.windowSnapshots.failures,
     ),
+    counter(
+      'tidegate_cluster_window_snapshot_oversize_total',
+      'Key states left out of window snapshots, larger than 1 MiB of JSON (the next owner starts them fresh)',
+      f.windowSnapshots.oversize,
+    ),
     gauge(
       'tidegate_cluster_window_snapshot_bytes',
       'Size of the last snapshot round, all owned partitions (bytes of JSON)',

@@ -9,6 +9,12 @@ const VERSION = 1
 /** Fields that are not a key's state (those hold \u0000 between rule, operator and key). */
 const POS = 'pos'
 const AT = 'at'
+/**
+ * The largest state of one key that is saved (JSON characters): a `percentile`, `distinct` or item
+ * window of a busy key keeps every value; beyond this the key is left out of the snapshot (counted,
+ * its state restarts on the next owner) instead of making every round and the takeover slow.
+ */
+export const MAX_KEY_STATE = 1 << 20
 /** `fingerprint \u0000 rule` → the rule's definition fingerprint, once per rule (not in every value). */
 const FINGERPRINT = 'fingerprint'
 
@@ -41,6 +47,8 @@ export interface WindowSnapshotStats {
   failures: number
   /** Writes refused because the lease had moved (this node lost the partition). */
   refused: number
+  /** Key states left out of snapshots because they were larger than MAX_KEY_STATE. */
+  oversize: number
   /** Size of the last snapshot written (bytes of JSON, all partitions of one round). */
   lastBytes: number
   /** How long the last round took (ms), serialising and writing. */
@@ -54,7 +62,14 @@ export interface WindowSnapshotStats {
  * state includes) and `at` (docs/cluster.md).
  */
 export class WindowSnapshots {
-  readonly stats: WindowSnapshotStats = { writes: 0, failures: 0, refused: 0, lastBytes: 0, lastMs: 0 }
+  readonly stats: WindowSnapshotStats = {
+    writes: 0,
+    failures: 0,
+    refused: 0,
+    oversize: 0,
+    lastBytes: 0,
+    lastMs: 0,
+  }
 
   constructor(
     private readonly redis: Redis,
@@ -75,8 +90,13 @@ export class WindowSnapshots {
     if (pos !== null) args.push(POS, pos)
     const fingerprints = new Map<string, string>()
     for (const s of states) {
+      const json = JSON.stringify({ v: VERSION, s: s.state })
+      if (json.length > MAX_KEY_STATE) {
+        this.stats.oversize++
+        continue
+      }
       fingerprints.set(s.rule, s.fingerprint)
-      args.push(`${s.rule}\u0000${s.op}\u0000${s.key}`, JSON.stringify({ v: VERSION, s: s.state }))
+      args.push(`${s.rule}\u0000${s.op}\u0000${s.key}`, json)
     }
     for (const [rule, fingerprint] of fingerprints) args.push(`${FINGERPRINT}\u0000${rule}`, fingerprint)
     let bytes = 0

@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from 'vitest'
 import { leaseKey } from '../../src/cluster/leases.js'
 import { partitionOf } from '../../src/cluster/partition.js'
 import { streamKey } from '../../src/cluster/streams.js'
-import { WindowSnapshots, windowSnapshotKey } from '../../src/cluster/window-snapshot.js'
+import { MAX_KEY_STATE, WindowSnapshots, windowSnapshotKey } from '../../src/cluster/window-snapshot.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { uniqueDatabase } from '../helpers/gateway.js'
 import { connectWhenUp, kill9, spawnGatewayProcess } from '../helpers/gateway-process.js'
@@ -161,6 +161,16 @@ describe('window snapshots in Redis', () => {
     expect(await snapshots.write(p, ids[299] as string, 2000, [])).toBeNull()
     expect((await snapshots.load(p)).states).toEqual([state])
     expect(snapshots.stats).toMatchObject({ writes: 1, refused: 2 })
+    // A key state over the bound is left out and counted; the others are written.
+    await admin.set(leaseKey(p), 'a')
+    const huge = {
+      ...state,
+      key: 'dev-huge',
+      state: { values: Array.from({ length: MAX_KEY_STATE / 4 }, (_, i) => i) },
+    }
+    expect(await snapshots.write(p, ids[299] as string, 3000, [state, huge])).toBeGreaterThan(0)
+    expect((await snapshots.load(p)).states).toEqual([state])
+    expect(snapshots.stats.oversize).toBe(1)
     // A value of another format version is skipped, not misread.
     await admin.hset(windowSnapshotKey(p), 'r\u0000window0\u0000dev-2', '{"v":99}')
     expect((await snapshots.load(p)).skipped).toBe(1)
