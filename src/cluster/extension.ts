@@ -77,6 +77,7 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
         type: event.type,
         at: Date.now(),
       }),
+    (p, marginMs) => leases.holds(p, marginMs),
   )
   const forget = (p: number) => {
     streams.reading.delete(p)
@@ -109,7 +110,7 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
     },
     releasing: async (p) => {
       // A clean handover: the last state goes to Redis before the lease does (the next owner replays less).
-      streams.reading.delete(p)
+      await streams.release(p)
       await snapshotPartition(p).catch(() => undefined)
       forget(p)
     },
@@ -130,8 +131,10 @@ export function clusterExtension(ctx: GatewayContext): Extension | null {
     snapshotting = snapshotting.then(async () => {
       const started = performance.now()
       let bytes = 0
-      // One partition at a time: the event loop runs between them.
-      for (const p of [...streams.reading]) bytes += await snapshotPartition(p).catch(() => 0)
+      // One partition at a time: the event loop runs between them. A partition given back meanwhile is
+      // skipped: its final snapshot is written by `releasing`, and its state here is already dropped.
+      for (const p of [...streams.reading])
+        if (streams.reading.has(p)) bytes += await snapshotPartition(p).catch(() => 0)
       windowSnapshots.stats.lastBytes = bytes
       windowSnapshots.stats.lastMs = performance.now() - started
     })

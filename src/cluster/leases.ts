@@ -28,6 +28,8 @@ export interface LeaseHooks {
 export class Leases {
   readonly owned = new Set<number>()
   liveNodes = 0
+  /** Per owned partition: until when its lease surely holds (asked before the last SET/renewal + TTL). */
+  private readonly validUntil = new Map<number, number>()
   private readonly startAt: number
 
   constructor(
@@ -44,9 +46,12 @@ export class Leases {
     const me = this.nodeId
     await this.redis.set(nodeKey(me), '1', 'PX', this.ttlMs)
     for (const p of [...this.owned]) {
+      const asked = Date.now()
       const renewed = await this.redis.eval(RENEW, 1, leaseKey(p), me, this.ttlMs)
-      if (renewed === 0) {
+      if (renewed !== 0) this.validUntil.set(p, asked + this.ttlMs)
+      else {
         this.owned.delete(p)
+        this.validUntil.delete(p)
         this.hooks.lost(p)
       }
     }
@@ -57,19 +62,31 @@ export class Leases {
     const plan = planLeases({ me, live, owners }, this.startAt)
     for (const p of plan.release) await this.release(p)
     for (const p of plan.acquire) {
+      const asked = Date.now()
       const ok = await this.redis.set(leaseKey(p), me, 'PX', this.ttlMs, 'NX')
       if (ok !== 'OK') continue
+      this.validUntil.set(p, asked + this.ttlMs)
       this.owned.add(p)
       try {
         await this.hooks.acquired(p)
       } catch (err) {
         // Half taken over (Redis went away meanwhile): give it back whole, a next round takes it again.
         this.owned.delete(p)
+        this.validUntil.delete(p)
         this.hooks.lost(p)
         await this.redis.eval(RELEASE, 1, leaseKey(p), me).catch(() => undefined)
         throw err
       }
     }
+  }
+
+  /**
+   * True while this node's lease of `p` surely holds for `marginMs` more: a node that misses renewals
+   * (paused, Redis slow) stops reading before another node can take the partition, instead of noticing
+   * only at its next round.
+   */
+  holds(p: number, marginMs = 0): boolean {
+    return (this.validUntil.get(p) ?? 0) - marginMs > Date.now()
   }
 
   /** Gives every partition back and stops the heartbeat (a clean stop: the others take over at once). */
@@ -81,6 +98,7 @@ export class Leases {
   private async release(p: number): Promise<void> {
     await this.hooks.releasing(p)
     this.owned.delete(p)
+    this.validUntil.delete(p)
     await this.redis.eval(RELEASE, 1, leaseKey(p), this.nodeId)
   }
 

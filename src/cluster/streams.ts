@@ -6,6 +6,10 @@ const GROUP = 'rules'
 const LIVE: Delivery = {}
 /** Entries per XADD pipeline and per XREADGROUP. */
 const BATCH = 500
+/** How long a read waits for entries. */
+const READ_BLOCK_MS = 100
+/** Time for the reply and its handling after a read's block, within the lease. */
+const FENCE_SLACK_MS = 100
 
 export interface StreamStats {
   appended: number
@@ -66,6 +70,8 @@ export class PartitionStreams {
   private running = false
   private stopping = false
   private loop: Promise<void> | null = null
+  /** The read in flight (see release). */
+  private iteration: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly redis: Redis,
@@ -75,6 +81,8 @@ export class PartitionStreams {
     private readonly maxBuffered: number,
     private readonly deliver: (p: number, event: Event, entryId: string, how: Delivery) => void,
     private readonly onDrop: (event: Event) => void,
+    /** Whether this node's lease of `p` holds for `marginMs` more (Leases.holds): reads are fenced by it. */
+    private readonly holds: (p: number, marginMs: number) => boolean = () => true,
   ) {}
 
   get buffered(): number {
@@ -215,35 +223,52 @@ export class PartitionStreams {
     this.flushing = null
   }
 
+  /**
+   * Stops reading `p` and waits for a read in flight: entries it brings for `p` stay pending in the group
+   * (undelivered), where the next owner's takeover claims them. Without the wait a read blocked from
+   * before could take entries after the next owner's takeover, leaving them pending here for good.
+   */
+  async release(p: number): Promise<void> {
+    this.reading.delete(p)
+    await this.iteration
+  }
+
   private async readLoop(): Promise<void> {
     while (this.running) {
-      const partitions = [...this.reading]
-      if (partitions.length === 0) {
-        await new Promise((r) => setTimeout(r, 50))
-        continue
+      this.iteration = this.readOnce()
+      await this.iteration
+    }
+  }
+
+  private async readOnce(): Promise<void> {
+    // Only partitions whose lease outlives this read: a read returning after the lease could have moved
+    // would take entries the next owner's takeover no longer sees.
+    const partitions = [...this.reading].filter((p) => this.holds(p, READ_BLOCK_MS + FENCE_SLACK_MS))
+    if (partitions.length === 0) {
+      await new Promise((r) => setTimeout(r, 50))
+      return
+    }
+    try {
+      const keys = partitions.map(streamKey)
+      const reply = (await this.reader.xreadgroup(
+        'GROUP',
+        GROUP,
+        this.nodeId,
+        'COUNT',
+        BATCH,
+        'BLOCK',
+        READ_BLOCK_MS,
+        'STREAMS',
+        ...keys,
+        ...keys.map(() => '>'),
+      )) as [string, Entries][] | null
+      for (const [key, entries] of reply ?? []) {
+        const p = Number(key.slice(key.lastIndexOf(':') + 1))
+        // Given away meanwhile (or the lease is in doubt): leave them pending for the new owner to claim.
+        if (this.reading.has(p) && this.holds(p, 0)) await this.handle(p, entries)
       }
-      try {
-        const keys = partitions.map(streamKey)
-        const reply = (await this.reader.xreadgroup(
-          'GROUP',
-          GROUP,
-          this.nodeId,
-          'COUNT',
-          BATCH,
-          'BLOCK',
-          100,
-          'STREAMS',
-          ...keys,
-          ...keys.map(() => '>'),
-        )) as [string, Entries][] | null
-        for (const [key, entries] of reply ?? []) {
-          const p = Number(key.slice(key.lastIndexOf(':') + 1))
-          // Given away meanwhile: leave them pending for the new owner to claim.
-          if (this.reading.has(p)) await this.handle(p, entries)
-        }
-      } catch {
-        await new Promise((r) => setTimeout(r, 200))
-      }
+    } catch {
+      await new Promise((r) => setTimeout(r, 200))
     }
   }
 

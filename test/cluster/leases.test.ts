@@ -62,10 +62,14 @@ describe('partition leases in Redis', () => {
       lost: (p) => void log.push(`lost ${p}`),
     })
     await expect(l.round()).rejects.toThrow('redis went away')
+    expect(l.holds(0)).toBe(false)
     expect(l.owned.size).toBe(0)
     expect(await conn.get(leaseKey(0))).toBeNull()
     await l.round()
     expect([...l.owned]).toEqual([0])
+    // Held for the TTL from before the SET, less a margin; not beyond.
+    expect(l.holds(0, 4000)).toBe(true)
+    expect(l.holds(0, 5000)).toBe(false)
     expect(log).toEqual(['+0', 'lost 0', '+0'])
   })
 })

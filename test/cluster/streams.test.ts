@@ -63,4 +63,32 @@ describe('a partition stream taken over from a window snapshot (real Redis)', ()
     expect(got[3]?.slice(0, 2)).toEqual([6, ids[5]])
     expect(got[3]?.[2]).toEqual({})
   })
+
+  it('reads a partition only while its lease surely outlives the read (a paused node does not take entries the next owner needs)', async () => {
+    const admin = connection()
+    const p = 3
+    let leased = false
+    const got: number[] = []
+    const streams = new PartitionStreams(
+      connection(),
+      connection(),
+      'fenced',
+      100,
+      (_p, e) => void got.push((e.data as { n: number }).n),
+      () => undefined,
+      () => leased,
+    )
+    await streams.takeover(p, { pos: null, at: null }, () => undefined)
+    streams.start()
+    cleanup.push(() => streams.stop())
+    await admin.xadd(streamKey(p), '*', 'e', JSON.stringify(event(1)))
+    await new Promise((r) => setTimeout(r, 400))
+    expect(got).toEqual([])
+    const groups = (await admin.xinfo('GROUPS', streamKey(p))) as unknown[][]
+    expect(groups[0]?.[(groups[0]?.indexOf('lag') ?? 0) + 1]).toBe(1) // unread, there for the next owner
+    leased = true
+    const until = Date.now() + 5000
+    while (got.length === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20))
+    expect(got).toEqual([1])
+  })
 })
