@@ -3,7 +3,9 @@ import {
   checkPacket,
   PACKET_CONNACK,
   PACKET_CONNECT,
+  PACKET_PUBLISH,
   type PacketLimits,
+  publishPassesFast,
   type Refusal,
 } from './packet-checks.js'
 
@@ -149,8 +151,12 @@ export class GuardedConnection extends Duplex {
       }
       const type = (buffer[end] ?? 0) >> 4
       const flags = (buffer[end] ?? 0) & 0x0f
-      const body = buffer.subarray(end + header.headerLength, end + total)
-      const refusal = this.sequenceCheck(type) ?? checkPacket(type, flags, body, this.options)
+      const bodyStart = end + header.headerLength
+      const refusal =
+        this.sequenceCheck(type) ??
+        (type === PACKET_PUBLISH && publishPassesFast(buffer, bodyStart, end + total, flags, this.options)
+          ? null
+          : checkPacket(type, flags, buffer.subarray(bodyStart, end + total), this.options))
       if (refusal) {
         if (end > 0) this.forward(buffer.subarray(0, end))
         return this.refuse(refusal)

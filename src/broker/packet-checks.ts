@@ -207,6 +207,37 @@ const FIXED_SHAPES: Record<number, { flags: number; length: number }> = {
 
 export const PACKET_CONNECT = 1
 export const PACKET_CONNACK = 2
+export const PACKET_PUBLISH = 3
+
+/**
+ * The common PUBLISH (an ASCII topic) checked in place, on the bytes of its body from `start` to `end`:
+ * true only when checkPacket would pass it too. Anything else (a non-ASCII topic, any violation) answers
+ * false and goes through checkPacket, which decides and says why. Per publish this saves a body view, a
+ * cursor, a topic view and the decoded topic string.
+ */
+export function publishPassesFast(
+  buf: Buffer,
+  start: number,
+  end: number,
+  flags: number,
+  limits: PacketLimits,
+): boolean {
+  const qos = (flags >> 1) & 0x03
+  if (qos === 3 || (qos === 0 && flags & 0x08) || end - start < 2) return false
+  const length = ((buf[start] as number) << 8) | (buf[start + 1] as number)
+  const topicEnd = start + 2 + length
+  if (length === 0 || length > limits.maxTopicLength || topicEnd > end) return false
+  let levels = 1
+  for (let i = start + 2; i < topicEnd; i++) {
+    const b = buf[i] as number
+    if (b === 0x2f) levels++
+    // NUL, '+', '#' and anything outside ASCII: checkPacket's full path.
+    else if (b === 0 || b === 0x2b || b === 0x23 || b >= 0x80) return false
+  }
+  if (levels > limits.maxTopicLevels) return false
+  if (qos === 0) return true
+  return topicEnd + 2 <= end && (((buf[topicEnd] as number) << 8) | (buf[topicEnd + 1] as number)) !== 0
+}
 
 /** Checks one complete packet from a client. `body` is the variable header and payload. */
 export function checkPacket(type: number, flags: number, body: Buffer, limits: PacketLimits): Refusal | null {
