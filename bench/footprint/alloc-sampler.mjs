@@ -21,7 +21,9 @@ setTimeout(async () => {
   await post('HeapProfiler.startSampling', {
     samplingInterval: 4096,
     includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
+    // ALLOC_PROMOTED=1: leave out what scavenges collect, i.e. show what survives the young generation
+    // (promoted to the old one, where only a major GC frees it): the cause of frequent major GCs.
+    includeObjectsCollectedByMinorGC: process.env.ALLOC_PROMOTED !== '1',
   })
   setTimeout(async () => {
     const { profile } = await post('HeapProfiler.stopSampling')
