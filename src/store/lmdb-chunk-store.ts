@@ -59,7 +59,14 @@ export class LmdbChunkStore implements ChunkStore {
     return totals
   }
 
-  async append(chunks: NewChunk[]): Promise<ChunkMeta[]> {
+  append(chunks: NewChunk[]): Promise<ChunkMeta[]> {
+    const { metas, puts } = this.putAll(chunks)
+    // The lines are not referenced past this point: they die young instead of living (and being promoted
+    // to the old generation) until the fsync.
+    return this.whenDurable(metas, puts)
+  }
+
+  private putAll(chunks: NewChunk[]): { metas: ChunkMeta[]; puts: Promise<boolean>[] } {
     const db = this.database
     const metas: ChunkMeta[] = []
     const puts: Promise<boolean>[] = []
@@ -75,9 +82,13 @@ export class LmdbChunkStore implements ChunkStore {
       metas.push(meta)
       puts.push(db.put(keyOf(meta), text))
     }
+    return { metas, puts }
+  }
+
+  private async whenDurable(metas: ChunkMeta[], puts: Promise<boolean>[]): Promise<ChunkMeta[]> {
     await Promise.all(puts)
     // overlappingSync: a put resolves when committed (visible); flushed waits for the fsync.
-    await db.flushed
+    await this.database.flushed
     return metas
   }
 

@@ -55,7 +55,8 @@ export class GroupCommit {
     private readonly options: GroupCommitOptions,
     private readonly store: (chunks: NewChunk[]) => Promise<ChunkMeta[]>,
     private readonly committed: (metas: ChunkMeta[]) => void,
-    private readonly failed: (err: Error, chunks: NewChunk[]) => void,
+    /** A commit failed: its lines (counted here; the lines themselves are not kept for this) were not accepted. */
+    private readonly failed: (err: Error, lines: number) => void,
     private readonly clock: Clock = systemClock,
   ) {}
 
@@ -136,7 +137,7 @@ export class GroupCommit {
       (err: unknown) => {
         // Not accepted: the callbacks never run, so QoS 1 publishers get no PUBACK and send again.
         group.callbacks = []
-        this.failed(err as Error, chunks)
+        this.failed(err as Error, group.lines)
         this.settle(group)
       },
     )

@@ -1,7 +1,7 @@
 import { type Clock, systemClock } from '../../core/clock.js'
 import type { DeadLetter } from '../../core/dead-letter.js'
 import type { Logger } from '../../observability/logger.js'
-import type { ChunkMeta, ChunkStore, NewChunk } from '../../store/chunk-store.js'
+import type { ChunkMeta, ChunkStore } from '../../store/chunk-store.js'
 import type { PointClass, PointSink, PointSinkStats } from '../sink.js'
 import { BatchAborted, BatchAttempt } from './batch-attempt.js'
 import { type Batch, ChunkQueue } from './chunk-queue.js'
@@ -68,7 +68,7 @@ export class Outbox implements PointSink {
       },
       (chunks) => this.store.append(chunks),
       (metas) => this.onCommitted(metas),
-      (err, chunks) => this.onCommitFailed(err, chunks),
+      (err, lines) => this.onCommitFailed(err, lines),
       clock,
     )
     this.sender = new Delivery(
@@ -116,8 +116,7 @@ export class Outbox implements PointSink {
     this.pump()
   }
 
-  private onCommitFailed(err: Error, chunks: NewChunk[]): void {
-    const lines = chunks.reduce((n, c) => n + c.lines.length, 0)
+  private onCommitFailed(err: Error, lines: number): void {
     this.count('store_error', lines)
     this.delivery.lastError = `outbox store: ${err.message}`
     this.logger.error({ err: err.message, points: lines }, 'outbox commit failed; points not accepted')

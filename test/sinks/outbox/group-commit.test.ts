@@ -69,7 +69,7 @@ describe('group commit', () => {
       { commitIntervalMs: 5, chunkLines: 3 },
       store.append,
       () => {},
-      (_e, chunks) => failed.push(chunks.reduce((n, c) => n + c.lines.length, 0)),
+      (_e, lines) => failed.push(lines),
       clock,
     )
     for (let i = 0; i < 7; i++) gc.add(`m v=${i} ${i}`, 'telemetry')
