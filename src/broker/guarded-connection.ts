@@ -40,8 +40,10 @@ export class GuardedConnection extends Duplex {
   private connectSeen = false
   private refused = false
   private innerEnded = false
-  /** What Aedes wrote before its CONNACK; null once the CONNACK went out (see holdUntilConnack). */
-  private beforeConnack: Buffer | null = Buffer.alloc(0)
+  /** Whole packets Aedes wrote before its CONNACK; null once the CONNACK went out (see holdUntilConnack). */
+  private beforeConnack: Buffer[] | null = []
+  /** The start of a packet not yet whole, before the CONNACK. */
+  private beforeConnackTail: Buffer | null = null
 
   constructor(
     private readonly inner: Duplex,
@@ -106,23 +108,25 @@ export class GuardedConnection extends Duplex {
    * completes the connect (MQTT.js waits for the CONNACK until its timeout). Such packets wait here and
    * follow the CONNACK. Only whole packets come from Aedes; the wait lasts one connect handshake.
    */
-  private holdUntilConnack(before: Buffer, data: Buffer): void {
-    const held = before.length ? Buffer.concat([before, data]) : data
-    for (let offset = 0; ; ) {
-      const header = readFixedHeader(held.subarray(offset))
+  private holdUntilConnack(held: Buffer[], data: Buffer): void {
+    // Each byte is scanned once: whole packets are kept as views, only an unfinished one is carried over.
+    const buf = this.beforeConnackTail ? Buffer.concat([this.beforeConnackTail, data]) : data
+    this.beforeConnackTail = null
+    let offset = 0
+    for (;;) {
+      const header = readFixedHeader(buf, offset)
       if (header === 'incomplete' || header === 'malformed') break
       const end = offset + header.headerLength + header.remainingLength
-      if (end > held.length) break
-      if ((held[offset] ?? 0) >> 4 === PACKET_CONNACK) {
+      if (end > buf.length) break
+      if ((buf[offset] ?? 0) >> 4 === PACKET_CONNACK) {
         this.beforeConnack = null
-        this.inner.write(
-          Buffer.concat([held.subarray(offset, end), held.subarray(0, offset), held.subarray(end)]),
-        )
+        this.inner.write(Buffer.concat([buf.subarray(offset, end), ...held, buf.subarray(end)]))
         return
       }
+      held.push(buf.subarray(offset, end))
       offset = end
     }
-    this.beforeConnack = held
+    if (offset < buf.length) this.beforeConnackTail = buf.subarray(offset)
   }
 
   private receive(chunk: Buffer): void {

@@ -56,6 +56,16 @@ describe('the first packet a client receives is the CONNACK [MQTT-3.2.0-1]', () 
     expect(packetsSent(sent)).toEqual(['connack', 'publish jobs/1', 'publish jobs/2', 'publish jobs/3'])
   })
 
+  it('a packet split across writes before the CONNACK is held whole and follows it', async () => {
+    const { inner, sent } = recordingTransport()
+    const guarded = new GuardedConnection(inner, INFO, LIMITS, () => {})
+    const early = mqttPacket.generate(publish('jobs/split', 1))
+    const write = (b: Buffer) => new Promise<void>((r) => guarded.write(b, () => r()))
+    await write(early.subarray(0, 3))
+    await write(Buffer.concat([early.subarray(3), mqttPacket.generate(connack)]))
+    expect(packetsSent(sent)).toEqual(['connack', 'publish jobs/split'])
+  })
+
   it('after the CONNACK, writes pass straight through', async () => {
     const { inner, sent } = recordingTransport()
     const guarded = new GuardedConnection(inner, INFO, LIMITS, () => {})
