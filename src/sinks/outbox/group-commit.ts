@@ -40,8 +40,9 @@ export class GroupCommit {
   private waiting: (() => void)[] = []
   private readonly committing: CommitGroup[] = []
   private timer: unknown = null
-  /** When the armed timer fires (clock time). */
+  /** When the armed timer fires (clock time), and the window it was armed with. */
   private timerDue = 0
+  private timerMs = 0
   private lastCommit: Promise<void> = Promise.resolve()
   /** Lines and approximate bytes written and not yet in a commit. */
   pendingLines = 0
@@ -83,12 +84,15 @@ export class GroupCommit {
 
   /** Arms the commit timer to fire within `ms`; an earlier one already armed stays. */
   private commitWithin(ms: number): void {
+    // Per line: an armed timer of this window or a shorter one fires first anyway (no clock read).
+    if (this.timer !== null && ms >= this.timerMs) return
     const due = this.clock.now() + ms
     if (this.timer !== null) {
       if (this.timerDue <= due) return
       this.clock.clearTimeout(this.timer)
     }
     this.timerDue = due
+    this.timerMs = ms
     this.timer = this.clock.setTimeout(() => void this.commit(), ms)
   }
 
