@@ -1,15 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
-import { leaseKey } from '../../src/cluster/leases.js'
 import { partitionOf } from '../../src/cluster/partition.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil, startTestGateway } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
 import { useRedis } from '../helpers/redis.js'
-import { until } from './helpers.js'
+import { leaseOwners, until } from './helpers.js'
 
 const cleanup = useCleanup()
 const redis = useRedis()
@@ -60,16 +58,12 @@ async function node(nodeId: string, rules: string) {
 
 describe('rules partitioned across nodes', () => {
   it('a command from a rule owned by B reaches a device on A; its ack reaches B', async () => {
-    const admin = new Redis(redis.url)
-    cleanup.push(() => admin.quit())
+    const leases = leaseOwners(redis.url, PARTITIONS, cleanup)
     const rules = rulesDir()
     const a = await node('cmd-a', rules)
     const b = await node('cmd-b', rules)
-    await until(async () => {
-      const owners = await admin.mget(...Array.from({ length: PARTITIONS }, (_, p) => leaseKey(p)))
-      return owners.filter((o) => o === 'cmd-b').length === PARTITIONS / 2
-    })
-    const owners = await admin.mget(...Array.from({ length: PARTITIONS }, (_, p) => leaseKey(p)))
+    await until(async () => (await leases()).filter((o) => o === 'cmd-b').length === PARTITIONS / 2)
+    const owners = await leases()
     const sensorId = Array.from({ length: 100 }, (_, i) => `vent-${i}`).find(
       (d) => owners[partitionOf(d, PARTITIONS)] === 'cmd-b',
     ) as string
@@ -103,9 +97,7 @@ describe('rules partitioned across nodes', () => {
   }, 30_000)
 
   it('the owner of a device’s partition runs its rules; after the owner leaves, the next one continues the alert', async () => {
-    const admin = new Redis(redis.url)
-    cleanup.push(() => admin.quit())
-    const owners = async () => admin.mget(...Array.from({ length: PARTITIONS }, (_, p) => leaseKey(p)))
+    const owners = leaseOwners(redis.url, PARTITIONS, cleanup)
     const rules = rulesDir()
     const a = await node('rules-a', rules)
     const b = await node('rules-b', rules)
@@ -158,9 +150,7 @@ describe('rules partitioned across nodes', () => {
   }, 30_000)
 
   it('a partition handed over when a node joins keeps its open windows: every window counts all its events, once', async () => {
-    const admin = new Redis(redis.url)
-    cleanup.push(() => admin.quit())
-    const owners = async () => admin.mget(...Array.from({ length: PARTITIONS }, (_, p) => leaseKey(p)))
+    const owners = leaseOwners(redis.url, PARTITIONS, cleanup)
     const rules = mkdtempSync(join(tmpdir(), 'tidegate-cluster-rules-'))
     writeFileSync(
       join(rules, 'fours.yaml'),

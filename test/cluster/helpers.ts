@@ -1,6 +1,20 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { leaseKey } from '../../src/cluster/leases.js'
 import { freePort } from '../helpers/free-port.js'
+
+/** Reads which node holds each partition's lease (null: nobody); its Redis connection closes with the test. */
+export function leaseOwners(
+  redisUrl: string,
+  partitions: number,
+  cleanup: { push(fn: () => unknown): void },
+): () => Promise<(string | null)[]> {
+  const admin = new Redis(redisUrl)
+  cleanup.push(() => admin.quit())
+  const keys = Array.from({ length: partitions }, (_, p) => leaseKey(p))
+  return () => admin.mget(...keys)
+}
 
 /** Polls `check` until it holds; throws after `timeoutMs`. */
 export async function until(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {

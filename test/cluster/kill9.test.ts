@@ -1,10 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
 import type { MqttClient } from 'mqtt'
 import { describe, expect, inject, it } from 'vitest'
-import { leaseKey } from '../../src/cluster/leases.js'
 import { partitionOf } from '../../src/cluster/partition.js'
 import { InfluxHttpClient } from '../../src/sinks/influx/http-client.js'
 import { useCleanup } from '../helpers/cleanup.js'
@@ -12,8 +10,8 @@ import { uniqueDatabase } from '../helpers/gateway.js'
 import { connectWhenUp, kill9, spawnGatewayProcess } from '../helpers/gateway-process.js'
 import { connectClient as mqttConnect } from '../helpers/mqtt.js'
 import { useRedis } from '../helpers/redis.js'
-import { clusterNodeFiles, until } from './helpers.js'
 import { steadyLoad } from '../sinks/outbox/helpers/load.js'
+import { clusterNodeFiles, leaseOwners, until } from './helpers.js'
 
 const cleanup = useCleanup()
 const redis = useRedis()
@@ -38,9 +36,7 @@ describe('a cluster of three gateway processes, one killed with SIGKILL under Qo
       partitions: PARTITIONS,
       cluster: 'snapshotInterval: 1s',
     })
-    const admin = new Redis(redis.url)
-    cleanup.push(() => admin.quit())
-    const owners = () => admin.mget(...Array.from({ length: PARTITIONS }, (_, p) => leaseKey(p)))
+    const owners = leaseOwners(redis.url, PARTITIONS, cleanup)
     const procs = new Map(nodes.map((id) => [id, spawnGatewayProcess(files.get(id) as string, cleanup)]))
     const url = (id: string) => `mqtt://127.0.0.1:${ports.get(id)}`
     const connect = async (id: string) => {
