@@ -30,6 +30,7 @@ import { createLogger } from '../src/observability/logger.js'
 import { InfluxHttpClient } from '../src/sinks/influx/http-client.js'
 import { InfluxOutput } from '../src/sinks/influx/output.js'
 import { Outbox } from '../src/sinks/outbox/outbox.js'
+import { chunkOfLines } from '../src/store/chunk-store.js'
 import { LmdbChunkStore } from '../src/store/lmdb-chunk-store.js'
 import { startInfluxd } from '../test/helpers/influxd.js'
 
@@ -71,7 +72,7 @@ async function storeBacklog(): Promise<string> {
     for (let c = i; c < Math.min(BACKLOG, i + chunkLines * 20); c += chunkLines) {
       const lines: string[] = []
       for (let j = c; j < Math.min(BACKLOG, c + chunkLines); j++) lines.push(line(j))
-      chunks.push({ klass: 'telemetry' as const, lines, firstAt: Date.now() })
+      chunks.push(chunkOfLines('telemetry', lines, Date.now()))
     }
     await store.append(chunks)
   }

@@ -26,6 +26,7 @@ import { UpstreamConnection } from '../src/sinks/upstream/connection.js'
 import { UPSTREAM, UPSTREAM_WINDOW } from '../src/sinks/upstream/extension.js'
 import { encodeMessage } from '../src/sinks/upstream/message-item.js'
 import { UpstreamOutput } from '../src/sinks/upstream/output.js'
+import { chunkOfLines } from '../src/store/chunk-store.js'
 import { LmdbChunkStore } from '../src/store/lmdb-chunk-store.js'
 import { startInfluxd } from '../test/helpers/influxd.js'
 import { type Mosquitto, startMosquitto } from '../test/helpers/mosquitto.js'
@@ -70,7 +71,7 @@ async function catchUp(broker: Mosquitto): Promise<void> {
             retain: false,
           }),
         )
-      chunks.push({ klass: 'telemetry' as const, lines, firstAt: Date.now() })
+      chunks.push(chunkOfLines('telemetry', lines, Date.now()))
     }
     await store.append(chunks)
   }

@@ -1,4 +1,5 @@
 import type { PointClass } from '../sinks/sink.js'
+import { ChunkBytes } from './chunk-bytes.js'
 
 /**
  * The outbox keeps line protocol in chunks: the lines of one class written in one group commit.
@@ -16,13 +17,24 @@ export interface ChunkMeta {
 }
 
 export interface Chunk extends ChunkMeta {
-  text: string
+  /** The newline-joined lines, UTF-8, as stored: a batch is sent as bytes and never becomes one big string. */
+  content: Buffer
 }
 
+/** A chunk to store: its lines already joined into UTF-8 bytes (see ChunkBytes for why). */
 export interface NewChunk {
   klass: PointClass
-  lines: string[]
+  lines: number
+  /** The newline-joined lines, UTF-8. The store owns it from here on: nobody writes to it again. */
+  content: Buffer
   firstAt: number
+}
+
+/** A NewChunk from line strings (for a backlog built in one go: benches, tests). */
+export function chunkOfLines(klass: PointClass, lines: readonly string[], firstAt: number): NewChunk {
+  const bytes = new ChunkBytes()
+  for (const line of lines) bytes.add(line)
+  return { klass, lines: bytes.lines, content: bytes.bytes(), firstAt }
 }
 
 export interface StoreTotals {

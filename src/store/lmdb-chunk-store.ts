@@ -30,20 +30,23 @@ function metaOf(k: ChunkKey): ChunkMeta {
  */
 export class LmdbChunkStore implements ChunkStore {
   readonly durable = true
-  private db: RootDatabase<string, ChunkKey> | null = null
+  private db: RootDatabase<Buffer, ChunkKey> | null = null
   private nextSeq = 1
 
   constructor(private readonly dir: string) {}
 
-  private get database(): RootDatabase<string, ChunkKey> {
+  private get database(): RootDatabase<Buffer, ChunkKey> {
     if (!this.db) throw new Error('outbox store is not open')
     return this.db
   }
 
   async open(): Promise<StoreTotals> {
     mkdirSync(this.dir, { recursive: true })
-    this.db = open<string, ChunkKey>(this.dir, {
-      encoding: 'string',
+    this.db = open<Buffer, ChunkKey>(this.dir, {
+      // Bytes in, bytes out: the lines are UTF-8 as the 'string' encoding of earlier versions stored them, so
+      // an outbox written by one reads in the other. Read back as bytes, a batch never becomes a string
+      // (chunk strings of ~100 KiB were promoted and joined into a large-object-space body).
+      encoding: 'binary',
       // LZ4 on the write thread: line protocol shrinks ~4x, fewer bytes written to an SD card.
       compression: true,
       // Freed pages hold old telemetry only; skipping the zeroing is a cheap write win.
@@ -61,8 +64,7 @@ export class LmdbChunkStore implements ChunkStore {
 
   append(chunks: NewChunk[]): Promise<ChunkMeta[]> {
     const { metas, puts } = this.putAll(chunks)
-    // The lines are not referenced past this point: they die young instead of living (and being promoted
-    // to the old generation) until the fsync.
+    // The chunks' content stays referenced by lmdb-js until its write thread has copied them, not until the fsync.
     return this.whenDurable(metas, puts)
   }
 
@@ -71,16 +73,15 @@ export class LmdbChunkStore implements ChunkStore {
     const metas: ChunkMeta[] = []
     const puts: Promise<boolean>[] = []
     for (const c of chunks) {
-      const text = c.lines.join('\n')
       const meta: ChunkMeta = {
         seq: this.nextSeq++,
         klass: c.klass,
-        lines: c.lines.length,
-        bytes: Buffer.byteLength(text),
+        lines: c.lines,
+        bytes: c.content.length,
         firstAt: c.firstAt,
       }
       metas.push(meta)
-      puts.push(db.put(keyOf(meta), text))
+      puts.push(db.put(keyOf(meta), c.content))
     }
     return { metas, puts }
   }
@@ -98,7 +99,7 @@ export class LmdbChunkStore implements ChunkStore {
     for (const { key, value } of this.database.getRange({ start: [fromSeq] })) {
       if (skip(key[0])) continue
       if (out.length > 0 && lines + key[2] > maxLines) break
-      out.push({ ...metaOf(key), text: value })
+      out.push({ ...metaOf(key), content: value })
       lines += key[2]
     }
     return out

@@ -12,14 +12,13 @@ export class MemoryChunkStore implements ChunkStore {
 
   async append(chunks: NewChunk[]): Promise<ChunkMeta[]> {
     return chunks.map((c) => {
-      const text = c.lines.join('\n')
       const chunk: Chunk = {
         seq: this.nextSeq++,
         klass: c.klass,
-        lines: c.lines.length,
-        bytes: Buffer.byteLength(text),
+        lines: c.lines,
+        bytes: c.content.length,
         firstAt: c.firstAt,
-        text,
+        content: c.content,
       }
       this.chunks.set(chunk.seq, chunk)
       return chunk

@@ -83,7 +83,8 @@ const implementations: [string, (up: boolean) => Promise<Subject>][] = [
 ]
 
 function batchOf(items: string[], signal = new AbortController().signal): OutputBatch {
-  return { text: items.join('\n'), count: items.length, items: () => items, signal }
+  const text = items.join('\n')
+  return { body: Buffer.from(text), text, count: items.length, items: () => items, signal }
 }
 
 describe.each(implementations)('OutputPlugin contract: %s', (_name, create) => {

@@ -67,7 +67,7 @@ export class InfluxHttpClient {
    * Writes newline-joined lines with ms precision. Network errors (and `signal` aborts) reject;
    * HTTP errors resolve with the status and InfluxDB's message.
    */
-  async write(body: string, signal?: AbortSignal): Promise<WriteResult> {
+  async write(body: string | Buffer, signal?: AbortSignal): Promise<WriteResult> {
     const compressed = await gzip(body, { level: this.target.gzipLevel ?? constants.Z_DEFAULT_COMPRESSION })
     const timeout = AbortSignal.timeout(this.target.timeoutMs)
     const res = await fetch(this.writeUrl(), {

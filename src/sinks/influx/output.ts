@@ -47,15 +47,15 @@ export class InfluxOutput implements OutputPlugin {
   async write(batch: OutputBatch): Promise<WriteOutcome> {
     const settled: number[] = []
     const rejected: RejectedItem[] = []
-    const retry = await this.sendPart(batch, batch.text, 0, batch.count, settled, rejected)
+    const retry = await this.sendPart(batch, batch.body, 0, batch.count, settled, rejected)
     if (retry) return { kind: 'retryAfter', ...retry, settled, rejected }
     return rejected.length > 0 ? { kind: 'rejected', items: rejected } : { kind: 'delivered' }
   }
 
-  /** Sends items [from, from+count) as `text`; null when all of them are settled, else why to retry. */
+  /** Sends items [from, from+count) as `body`; null when all of them are settled, else why to retry. */
   private async sendPart(
     batch: OutputBatch,
-    text: string,
+    body: Buffer | string,
     from: number,
     count: number,
     settled: number[],
@@ -63,7 +63,7 @@ export class InfluxOutput implements OutputPlugin {
   ): Promise<Retry | null> {
     let result: WriteResult
     try {
-      result = await this.client.write(text, batch.signal)
+      result = await this.client.write(body, batch.signal)
     } catch (err) {
       if (batch.signal.aborted) throw err
       this.state.reachable = false
@@ -89,7 +89,7 @@ export class InfluxOutput implements OutputPlugin {
         return null
       }
       // 413: too big, send halves. 400/422: some line is bad; halves until each bad line is alone.
-      const all = text.split('\n')
+      const all = (from === 0 && count === batch.count ? batch.text : body.toString()).split('\n')
       const mid = all.length >>> 1
       const first = await this.sendPart(batch, all.slice(0, mid).join('\n'), from, mid, settled, rejected)
       if (first) return first

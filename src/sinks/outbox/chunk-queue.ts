@@ -5,8 +5,8 @@ import type { DropAccess } from './drop-policy.js'
 
 export interface Batch {
   chunks: ChunkMeta[]
-  /** The chunks' lines, newline-joined: the request body as is. */
-  text: string
+  /** The chunks' lines, newline-joined, UTF-8: the request body as is. */
+  body: Buffer
   lines: number
   attempt: BatchAttempt
 }
@@ -63,8 +63,7 @@ export class ChunkQueue {
       this.unsentLines = 0 // nothing left to read: the count drifted (cannot happen, but never spin)
       return null
     }
-    const text = chunks.length === 1 ? (chunks[0] as Chunk).text : chunks.map((c) => c.text).join('\n')
-    const batch: Batch = { chunks, text, lines: 0, attempt }
+    const batch: Batch = { chunks, body: joinedBytes(chunks), lines: 0, attempt }
     for (const c of chunks) {
       batch.lines += c.lines
       this.inFlight.set(c.seq, batch)
@@ -168,4 +167,17 @@ export class ChunkQueue {
       })
     this.removals.add(removal)
   }
+}
+
+const NEWLINE = Buffer.from('\n')
+
+/** The chunks' content newline-joined (one chunk: as is). */
+function joinedBytes(chunks: readonly Chunk[]): Buffer {
+  if (chunks.length === 1) return (chunks[0] as Chunk).content
+  const parts: Buffer[] = []
+  for (const c of chunks) {
+    if (parts.length > 0) parts.push(NEWLINE)
+    parts.push(c.content)
+  }
+  return Buffer.concat(parts)
 }

@@ -39,9 +39,9 @@ export class Delivery {
     private readonly onRejected: (item: string, rejection: RejectedItem) => void,
   ) {}
 
-  async send(text: string, count: number, attempt: BatchAttempt): Promise<DeliveryOutcome> {
+  async send(body: Buffer, count: number, attempt: BatchAttempt): Promise<DeliveryOutcome> {
     const out: DeliveryOutcome = { delivered: 0, rejected: 0 }
-    let batch = viewOf(text, count, attempt.signal)
+    let batch = viewOf(body, count, attempt.signal)
     for (;;) {
       attempt.throwIfAborted()
       attempt.onWire = true
@@ -63,7 +63,7 @@ export class Delivery {
         out.delivered += settled.size - (outcome.rejected?.length ?? 0)
         attempt.settledAny = true
         const rest = batch.items().filter((_item, i) => !settled.has(i))
-        batch = viewOf(rest.join('\n'), rest.length, attempt.signal, rest)
+        batch = viewOf(Buffer.from(rest.join('\n')), rest.length, attempt.signal, rest)
       }
       attempt.onWire = false
       if (batch.count === 0) return out
@@ -112,14 +112,19 @@ export class Delivery {
   }
 }
 
-function viewOf(text: string, count: number, signal: AbortSignal, split?: readonly string[]): OutputBatch {
+function viewOf(body: Buffer, count: number, signal: AbortSignal, split?: readonly string[]): OutputBatch {
   let items = split ?? null
+  let text: string | null = null
   return {
-    text,
+    body,
+    get text() {
+      text ??= body.toString('utf8')
+      return text
+    },
     count,
     signal,
-    items: () => {
-      items ??= count === 1 ? [text] : text.split('\n')
+    items() {
+      items ??= count === 1 ? [this.text] : this.text.split('\n')
       return items
     },
   }

@@ -1,9 +1,10 @@
 import { type Clock, systemClock } from '../../core/clock.js'
+import { ChunkBytes } from '../../store/chunk-bytes.js'
 import type { ChunkMeta, NewChunk } from '../../store/chunk-store.js'
 import type { PointClass } from '../sink.js'
 
 interface OpenChunk {
-  lines: string[]
+  bytes: ChunkBytes
   firstAt: number
 }
 
@@ -27,6 +28,10 @@ export interface GroupCommitOptions {
   unackedCommitIntervalMs?: number
   /** Lines per chunk: a chunk is delivered whole, so it stays well below the batch size. */
   chunkLines: number
+}
+
+function sealedChunk(klass: PointClass, chunk: OpenChunk): NewChunk {
+  return { klass, lines: chunk.bytes.lines, content: chunk.bytes.bytes(), firstAt: chunk.firstAt }
 }
 
 /**
@@ -64,15 +69,15 @@ export class GroupCommit {
   add(line: string, klass: PointClass): void {
     let chunk = this.open.get(klass)
     if (!chunk) {
-      chunk = { lines: [], firstAt: this.clock.now() }
+      chunk = { bytes: new ChunkBytes(), firstAt: this.clock.now() }
       this.open.set(klass, chunk)
       if (this.pendingLines === 0) this.oldestPendingAt = chunk.firstAt
     }
-    chunk.lines.push(line)
+    chunk.bytes.add(line)
     this.pendingLines++
     this.pendingBytes += line.length + 1
-    if (chunk.lines.length >= this.options.chunkLines) {
-      this.sealed.push({ klass, lines: chunk.lines, firstAt: chunk.firstAt })
+    if (chunk.bytes.lines >= this.options.chunkLines) {
+      this.sealed.push(sealedChunk(klass, chunk))
       this.open.delete(klass)
     }
     this.commitWithin(klass === 'telemetry' ? this.unackedIntervalMs : this.options.commitIntervalMs)
@@ -114,8 +119,7 @@ export class GroupCommit {
       this.clock.clearTimeout(this.timer)
       this.timer = null
     }
-    for (const [klass, chunk] of this.open)
-      this.sealed.push({ klass, lines: chunk.lines, firstAt: chunk.firstAt })
+    for (const [klass, chunk] of this.open) this.sealed.push(sealedChunk(klass, chunk))
     this.open.clear()
     if (this.sealed.length === 0) return this.lastCommit
     const chunks = this.sealed

@@ -162,7 +162,7 @@ export class Outbox implements PointSink {
   private async runBatch(batch: Batch): Promise<void> {
     let outcome: Awaited<ReturnType<Delivery['send']>>
     try {
-      outcome = await this.sender.send(batch.text, batch.lines, batch.attempt)
+      outcome = await this.sender.send(batch.body, batch.lines, batch.attempt)
     } catch (err) {
       if (err instanceof BatchAborted) return // dropped (accounted already) or shutdown (stays stored)
       // A bug, not the destination: keep the lines and try them again rather than crash or lose them.

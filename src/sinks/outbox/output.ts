@@ -5,7 +5,9 @@ import type { DeadLetter } from '../../core/dead-letter.js'
  * (an item never contains a newline): line protocol for InfluxDB, an encoded MQTT message upstream.
  */
 export interface OutputBatch {
-  /** The items newline-joined: an HTTP body as is. */
+  /** The items newline-joined, UTF-8: an HTTP body as is. */
+  readonly body: Buffer
+  /** The same as a string (decoded once, on demand: the hot path sends `body`). */
   readonly text: string
   readonly count: number
   /** The items one by one (split once, on demand). */

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest'
-import type { ChunkStore } from '../../../src/store/chunk-store.js'
+import { type ChunkStore, chunkOfLines } from '../../../src/store/chunk-store.js'
 import { LmdbChunkStore } from '../../../src/store/lmdb-chunk-store.js'
 import { MemoryChunkStore } from '../../../src/store/memory-chunk-store.js'
 import { removeTempDirs, tempDir } from './helpers/make-outbox.js'
@@ -17,9 +17,9 @@ describe.each(implementations)('ChunkStore contract: %s', (_name, create) => {
     const store = create()
     expect(await store.open()).toEqual({ chunks: 0, lines: 0, bytes: 0 })
     const metas = await store.append([
-      { klass: 'telemetry', lines: ['a 1', 'b 2'], firstAt: 10 },
-      { klass: 'alert', lines: ['ä 3'], firstAt: 11 },
-      { klass: 'derived', lines: ['c 4', 'd 5', 'e 6'], firstAt: 12 },
+      chunkOfLines('telemetry', ['a 1', 'b 2'], 10),
+      chunkOfLines('alert', ['ä 3'], 11),
+      chunkOfLines('derived', ['c 4', 'd 5', 'e 6'], 12),
     ])
     expect(metas.map((m) => [m.klass, m.lines, m.bytes, m.firstAt])).toEqual([
       ['telemetry', 2, 7, 10],
@@ -28,14 +28,28 @@ describe.each(implementations)('ChunkStore contract: %s', (_name, create) => {
     ])
     const [s1, s2, s3] = metas.map((m) => m.seq) as [number, number, number]
     expect(s1 < s2 && s2 < s3).toBe(true)
-    expect(store.readFrom(s1, 3, () => false).map((c) => c.text)).toEqual(['a 1\nb 2', 'ä 3'])
+    expect(store.readFrom(s1, 3, () => false).map((c) => c.content.toString())).toEqual(['a 1\nb 2', 'ä 3'])
     expect(store.readFrom(s1, 100, (seq) => seq === s2).map((c) => c.seq)).toEqual([s1, s3])
     // A single chunk larger than maxLines is still read (never stuck).
     expect(store.readFrom(s3, 1, () => false).map((c) => c.lines)).toEqual([3])
     expect([...store.metas()].map((m) => m.seq)).toEqual([s1, s2, s3])
     await store.remove([metas[0]!, metas[2]!])
     expect([...store.metas()].map((m) => m.seq)).toEqual([s2])
-    expect(store.readFrom(0, 100, () => false).map((c) => c.text)).toEqual(['ä 3'])
+    expect(store.readFrom(0, 100, () => false).map((c) => c.content.toString())).toEqual(['ä 3'])
+    await store.close()
+  })
+
+  it('stores a chunk whose lines outgrow the first buffer, multi-byte characters included, byte for byte', async () => {
+    const store = create()
+    await store.open()
+    const lines = Array.from(
+      { length: 2000 },
+      (_, i) => `climate,device=d-${i} température=${i}.5,note="°C→" ${i}`,
+    )
+    const [meta] = await store.append([chunkOfLines('telemetry', lines, 1)])
+    const text = lines.join('\n')
+    expect(meta).toMatchObject({ lines: 2000, bytes: Buffer.byteLength(text) })
+    expect(store.readFrom(0, 5000, () => false).map((c) => c.content.toString())).toEqual([text])
     await store.close()
   })
 })
@@ -46,15 +60,17 @@ describe('LmdbChunkStore durability', () => {
     const a = new LmdbChunkStore(dir)
     await a.open()
     const metas = await a.append([
-      { klass: 'telemetry', lines: ['m v=1 1', 'm v=2 2'], firstAt: 1 },
-      { klass: 'alert', lines: ['alerts v=1 3'], firstAt: 2 },
+      chunkOfLines('telemetry', ['m v=1 1', 'm v=2 2'], 1),
+      chunkOfLines('alert', ['alerts v=1 3'], 2),
     ])
     await a.remove([metas[0]!])
     await a.close()
     const b = new LmdbChunkStore(dir)
     expect(await b.open()).toEqual({ chunks: 1, lines: 1, bytes: 12 })
-    expect(b.readFrom(0, 100, () => false)).toEqual([{ ...metas[1], text: 'alerts v=1 3' }])
-    const [next] = await b.append([{ klass: 'telemetry', lines: ['m v=3 4'], firstAt: 3 }])
+    expect(b.readFrom(0, 100, () => false).map((c) => ({ ...c, content: c.content.toString() }))).toEqual([
+      { ...metas[1], content: 'alerts v=1 3' },
+    ])
+    const [next] = await b.append([chunkOfLines('telemetry', ['m v=3 4'], 3)])
     expect(next?.seq).toBeGreaterThan(metas[1]?.seq ?? 0)
     await b.close()
   })

@@ -3,20 +3,31 @@ import { GroupCommit } from '../../../src/sinks/outbox/group-commit.js'
 import type { ChunkMeta, NewChunk } from '../../../src/store/chunk-store.js'
 import { ManualClock } from '../../helpers/manual-clock.js'
 
-/** A store whose commits finish when the test says so (the disk's fsync, by hand). */
+interface ChunkOfLines {
+  klass: NewChunk['klass']
+  lines: string[]
+  firstAt: number
+}
+
+/** A store whose commits finish when the test says so (the disk's fsync, by hand); it reads each chunk's bytes back into lines. */
 function handStore() {
-  const commits: { chunks: NewChunk[]; finish: () => void; fail: (e: Error) => void }[] = []
+  const commits: { chunks: ChunkOfLines[]; finish: () => void; fail: (e: Error) => void }[] = []
   let seq = 1
   const append = (chunks: NewChunk[]) =>
     new Promise<ChunkMeta[]>((resolve, reject) => {
       const metas = chunks.map((c) => ({
         seq: seq++,
         klass: c.klass,
-        lines: c.lines.length,
-        bytes: c.lines.join('\n').length,
+        lines: c.lines,
+        bytes: c.content.length,
         firstAt: c.firstAt,
       }))
-      commits.push({ chunks, finish: () => resolve(metas), fail: reject })
+      const read = chunks.map((c) => {
+        const lines = c.content.toString('utf8').split('\n')
+        expect(lines).toHaveLength(c.lines)
+        return { klass: c.klass, lines, firstAt: c.firstAt }
+      })
+      commits.push({ chunks: read, finish: () => resolve(metas), fail: reject })
     })
   return { commits, append }
 }

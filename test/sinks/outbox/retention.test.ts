@@ -67,7 +67,7 @@ describe('outbox retention across restarts and when full', () => {
 
     const store = new LmdbChunkStore(dir)
     expect((await store.open()).lines).toBe(stats.pendingPoints)
-    const left = store.readFrom(0, 1e9, () => false).flatMap((c) => c.text.split('\n'))
+    const left = store.readFrom(0, 1e9, () => false).flatMap((c) => c.content.toString().split('\n'))
     await store.close()
     const keptTelemetry = left.filter((l) => l.startsWith('climate'))
     expect(left.filter((l) => l.startsWith('alerts'))).toEqual(Array.from({ length: 10 }, (_, i) => alert(i)))
