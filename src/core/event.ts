@@ -26,3 +26,14 @@ export interface Event {
   /** MQTT topic, or `serial:<port>` for serial frames. */
   topic: string
 }
+
+/** Two events' tags are the same key/value pairs (order aside). */
+export function sameTags(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  let n = 0
+  for (const k in a) {
+    if (a[k] !== b[k]) return false
+    n++
+  }
+  for (const _ in b) n--
+  return n === 0
+}

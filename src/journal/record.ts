@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib'
-import type { Event } from '../core/event.js'
+import { type Event, sameTags } from '../core/event.js'
 
 /** One journal entry. `t` is when it happened at the gateway (epoch ms): receive time for events. */
 export type JournalRecord =
@@ -82,16 +82,6 @@ interface CachedPrefix {
 }
 const eventPrefixes = new Map<string, CachedPrefix>()
 const MAX_CACHED_DEVICES = 20_000
-
-function sameTags(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
-  let n = 0
-  for (const k in a) {
-    if (a[k] !== b[k]) return false
-    n++
-  }
-  for (const _ in b) n--
-  return n === 0
-}
 
 function prefixFor(e: Event): string {
   const hit = eventPrefixes.get(e.device)

@@ -1,6 +1,6 @@
 import { Observable, type OperatorFunction, type SchedulerLike, type Subscriber } from 'rxjs'
 import type { DeadLetter } from '../core/dead-letter.js'
-import type { Event } from '../core/event.js'
+import { type Event, sameTags } from '../core/event.js'
 import { ActionRunner } from './actions.js'
 import type { AlertTransition } from './effects.js'
 import { type AlertChange, alertState } from './operators/alert-state.js'
@@ -46,6 +46,18 @@ interface Pass {
   onResult: (r: YamlResult) => void
 }
 
+interface DeviceAndTags {
+  device: string
+  tags: Record<string, string>
+}
+
+/** The last reading's device and tags: the same object while they stay the same (no garbage per reading). */
+function keepDeviceAndTags(k: Keyed<Event>, kept: DeviceAndTags | undefined): DeviceAndTags {
+  const e = k.value
+  if (kept && kept.device === e.device && sameTags(kept.tags, e.tags)) return kept
+  return { device: e.device, tags: e.tags }
+}
+
 /**
  * A rule file as one RxJS pipeline of the operator library:
  *
@@ -63,9 +75,11 @@ export function yamlPipeline(rule: CompiledRule, host: YamlHost): OperatorFuncti
   const select = selectEvents(rule, host, rule.kind !== 'deadman')
   const watchSilence =
     rule.kind === 'deadman'
-      ? deadman<Keyed<Event>>({
+      ? deadman<Keyed<Event>, DeviceAndTags>({
           silence: rule.silenceMs,
           expect: rule.expect,
+          // A YAML deadman's alert names the device and its tags, nothing else of the last reading.
+          keep: keepDeviceAndTags,
           ...timing(rule),
           scheduler: host.scheduler,
         })
@@ -119,7 +133,7 @@ export function yamlPipeline(rule: CompiledRule, host: YamlHost): OperatorFuncti
       if (watchSilence) {
         return selected$.pipe(watchSilence).subscribe({
           next: (c) => {
-            const last = c.value.last?.value
+            const last = c.value.last
             const values = { lastSeen: c.value.lastSeen, silentFor: c.value.silentFor }
             publish(c, values, last?.device ?? c.key, last?.tags ?? {})
           },

@@ -187,6 +187,32 @@ actions:
     expect(v.alerts[1]).toMatchObject({ message: 'd1 silent', values: { lastSeen: 1000 } })
   })
 
+  it("deadman: the alert names the last reading's device and tags (kept as one object while they do not change)", () => {
+    const r = rule(`
+version: 1
+id: zone-silent
+kind: deadman
+from: { type: climate-sensor }
+key: tags.zone
+silence: 60s
+actions:
+  - alert: { message: "{{key}} silent, last heard from {{device}} ({{tags.room}})" }
+`)
+    const v = virtualEngine([r])
+    v.at(1000)
+    v.send('d1', { t: 1 }, { tags: { zone: 'north', room: 'a' } })
+    v.send('d1', { t: 2 }, { tags: { zone: 'north', room: 'a' } })
+    v.at(2000)
+    v.send('d2', { t: 3 }, { tags: { zone: 'north', room: 'b' } })
+    v.at(62_000)
+    expect(v.states()).toEqual(['north:firing@62000'])
+    expect(v.alerts[0]).toMatchObject({
+      device: 'd2',
+      message: 'north silent, last heard from d2 (b)',
+      values: { lastSeen: 2000 },
+    })
+  })
+
   it('changed() and prev compare with the previous result of the same key', () => {
     const r = rule(`
 version: 1

@@ -6,9 +6,17 @@ import { resolveContext, stateful } from './operate.js'
 import { everyTick } from './scheduler.js'
 import type { Duration } from './window-by.js'
 
-export interface DeadmanOptions {
+export interface DeadmanOptions<T = unknown, L = T> {
   /** How long a key may be silent. */
   silence: Duration
+  /**
+   * What to keep of a key's last value for `Silence.last` (default: the value itself). Return `kept` when
+   * nothing that matters changed. Why: the deadman holds each key's last value until the next one, and a
+   * value held that long (a device's reading period) outlives the young generation at thousands of
+   * values per second: every one of them was promoted and left for a full collection. Keeping only what
+   * the alert needs, and the same object while it is unchanged, makes a steady stream allocate nothing.
+   */
+  keep?: (value: T, kept: L | undefined) => L
   /** Keys watched from the start, before their first value. */
   expect?: readonly string[]
   for?: Duration
@@ -19,21 +27,21 @@ export interface DeadmanOptions {
 }
 
 /** What a deadman transition reports: when the key was last heard and how long it has been silent. */
-export interface Silence<T> {
+export interface Silence<L> {
   key: string
   lastSeen: number
   silentFor: number
-  /** The key's last value (undefined for an `expect` key never heard). */
-  last: T | undefined
+  /** What `keep` kept of the key's last value (undefined for an `expect` key never heard). */
+  last: L | undefined
 }
 
 /**
  * Fires for a key that sent nothing for `silence` (on the scheduler's clock), resolves when it speaks
  * again. Keys are those seen since subscription plus `expect`.
  */
-export function deadman<T extends { key: string }>(
-  options: DeadmanOptions,
-): OperatorFunction<T, AlertChange<Silence<T>>> {
+export function deadman<T extends { key: string }, L = T>(
+  options: DeadmanOptions<T, L>,
+): OperatorFunction<T, AlertChange<Silence<L>>> {
   const silence = toMs(options.silence)
   if (!(silence > 0)) throw new TypeError('deadman: silence must be more than 0')
   const timing = {
@@ -41,12 +49,13 @@ export function deadman<T extends { key: string }>(
     clearForMs: toMs(options.clearFor ?? 0),
     repeatMs: toMs(options.repeat ?? 0),
   }
+  const keep = options.keep ?? ((value: T) => value as unknown as L)
   const ctx = resolveContext(options)
   const stateId = ctx.keyedState?.nextId('deadman')
-  return stateful<T, AlertChange<Silence<T>>>((out) => {
-    const seen = new Map<string, { at: number; last: T | undefined; value: Silence<T> }>()
+  return stateful<T, AlertChange<Silence<L>>>((out) => {
+    const seen = new Map<string, { at: number; last: L | undefined; value: Silence<L> }>()
     const machines = new Map<string, AlertMachine>()
-    const emit = (key: string, value: Silence<T>, transitions: Transition[]) => {
+    const emit = (key: string, value: Silence<L>, transitions: Transition[]) => {
       for (const tr of transitions) out.next(change(tr, key, value))
     }
     const start = ctx.scheduler.now()
@@ -74,7 +83,7 @@ export function deadman<T extends { key: string }>(
               return { at: s.at, last: s.last ?? null, alert: machines.get(key)?.seed() ?? null }
             },
             restore: (key, saved) => {
-              const r = saved as { at: number; last: T | null; alert: AlertSeed | null }
+              const r = saved as { at: number; last: L | null; alert: AlertSeed | null }
               const last = r.last ?? undefined
               seen.set(key, { at: r.at, last, value: { key, lastSeen: r.at, silentFor: 0, last } })
               machines.delete(key)
@@ -114,23 +123,27 @@ export function deadman<T extends { key: string }>(
         const now = ctx.scheduler.now()
         const key = value.key
         const s = seen.get(key)
+        let last: L
         if (s) {
           s.at = now
-          s.last = value
-        } else
-          seen.set(key, { at: now, last: value, value: { key, lastSeen: now, silentFor: 0, last: value } })
+          last = keep(value, s.last)
+          s.last = last
+        } else {
+          last = keep(value, undefined)
+          seen.set(key, { at: now, last, value: { key, lastSeen: now, silentFor: 0, last } })
+        }
         keyed?.touch(key)
         const m = machines.get(key)
         if (m && m.state !== 'ok') {
-          const v: Silence<T> = { key, lastSeen: now, silentFor: 0, last: value }
-          ;(seen.get(key) as { value: Silence<T> }).value = v
+          const v: Silence<L> = { key, lastSeen: now, silentFor: 0, last }
+          ;(seen.get(key) as { value: Silence<L> }).value = v
           emit(key, v, m.evaluate(false, true, now))
         }
       },
       complete() {
         const now = ctx.scheduler.now()
         for (const [key, m] of machines)
-          emit(key, (seen.get(key) as { value: Silence<T> }).value, m.forceResolve(now))
+          emit(key, (seen.get(key) as { value: Silence<L> }).value, m.forceResolve(now))
       },
       teardown() {
         keyed?.detach()
