@@ -1,4 +1,4 @@
-import type { Event } from '../../core/event.js'
+import { type Event, sameTags } from '../../core/event.js'
 import { SampleRing } from './sample-ring.js'
 
 /** The numeric fields of one reading (booleans as 0/1): what a device chart plots. */
@@ -48,8 +48,11 @@ export class DeviceBoard {
     }
     d.type = e.type
     d.lastSeen = e.received
-    d.values = e.data
-    d.tags = e.tags
+    // The board's own objects, updated in place, not the event's: an event held until the device's next
+    // reading outlives the young generation, and at thousands of readings a second every one of them was
+    // promoted and left for a full collection. A number written to a field of the same object reuses its box.
+    d.values = copyInto(d.values, e.data)
+    if (!sameTags(d.tags, e.tags)) d.tags = e.tags
     d.recent.push(e.time, e.data)
     return d
   }
@@ -72,4 +75,17 @@ export class DeviceBoard {
   all(): IterableIterator<SeenDevice> {
     return this.devices.values()
   }
+}
+
+/** `data`'s fields written into `into` when both have the same keys in the same order; else a copy of `data`. */
+function copyInto(into: Record<string, unknown>, data: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const keys = Object.keys(into)
+  let i = 0
+  for (const k in data) {
+    if (keys[i] !== k) return { ...data }
+    i++
+  }
+  if (i !== keys.length) return { ...data }
+  for (const k in data) into[k] = data[k]
+  return into
 }

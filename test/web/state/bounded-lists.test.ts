@@ -55,6 +55,40 @@ describe('status page memory is bounded', () => {
     )
   })
 
+  it("DeviceBoard keeps a device's last values and tags in its own objects, not the event's", () => {
+    const board = new DeviceBoard(10, 4)
+    const event = (data: Record<string, unknown>, tags: Record<string, string>) => ({
+      device: 'd1',
+      type: 't',
+      stream: 'telemetry',
+      time: 1,
+      received: 1,
+      data,
+      tags,
+      source: 'mqtt' as const,
+      topic: 'devices/d1/telemetry',
+    })
+    const first = event({ t: 20.5, rh: 40 }, { zone: 'north' })
+    const d = board.observe(first)
+    const values = d?.values
+    const tags = d?.tags
+    expect(values).toEqual({ t: 20.5, rh: 40 })
+    expect(values).not.toBe(first.data)
+    // Same keys: written into the same object; same tags: the kept object stays.
+    const second = event({ t: 21.5, rh: 41 }, { zone: 'north' })
+    board.observe(second)
+    expect(d?.values).toBe(values)
+    expect(d?.values).toEqual({ t: 21.5, rh: 41 })
+    expect(d?.tags).toBe(tags)
+    // Other keys (one missing, one new) and other tags: exactly the new reading's.
+    board.observe(event({ t: 22.5, state: 'ok' }, { zone: 'south' }))
+    expect(d?.values).toEqual({ t: 22.5, state: 'ok' })
+    expect(d?.tags).toEqual({ zone: 'south' })
+    board.observe(event({ t: 23.5 }, {}))
+    expect(d?.values).toEqual({ t: 23.5 })
+    expect(d?.tags).toEqual({})
+  })
+
   it('DeviceBoard: beyond its bound the least recently heard devices are forgotten, however long ago they were first seen', () => {
     const board = new DeviceBoard(10, 4)
     const reading = (device: string, received: number) =>
