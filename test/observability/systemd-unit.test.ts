@@ -153,6 +153,7 @@ describe('config/tidegate.service', () => {
     ).scripts.start
     const unitFlags = flags(unit.get('ExecStart')?.[0] ?? '')
     expect(unitFlags).toContain('--max-old-space-size=128')
+    expect(unitFlags).toContain('--v8-pool-size=1')
     expect(flags(start)).toEqual(unitFlags)
   })
 })
