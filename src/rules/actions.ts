@@ -3,7 +3,7 @@ import { type AlertTransition, topicSafe } from './effects.js'
 import type { Effect } from './operators/effects.js'
 import type { CompiledAction, CompiledRule } from './plan.js'
 import type { Trigger } from './schema.js'
-import { lookup, renderDeep, type Scope } from './templates.js'
+import { type DeepTemplate, lookup, type Scope } from './templates.js'
 
 /**
  * A rule file's `actions` as effect values, for a result or an alert transition. The effect router
@@ -62,13 +62,13 @@ export class ActionRunner {
   private command(
     a: Extract<CompiledAction, { kind: 'command' }>,
     name: string,
-    params: unknown,
+    params: DeepTemplate,
     scope: Scope,
     key: string,
   ): void {
     const device = a.device.render(scope)
     if (!device) throw new Error(`command device "${a.device.source}" rendered empty`)
-    const rendered = renderDeep(params, scope) as Record<string, unknown>
+    const rendered = params(scope) as Record<string, unknown>
     this.emit({ command: { device, name, params: rendered, minInterval: a.minIntervalMs, key } })
   }
 
@@ -89,9 +89,17 @@ export class ActionRunner {
   }
 
   private publish(a: Extract<CompiledAction, { kind: 'publish' }>, scope: Scope): void {
-    const topic = a.topic.render(scope).split('/').map(topicSafe).join('/')
-    const rendered = renderDeep(a.payload, scope)
+    const topic = safeTopicLevels(a.topic.render(scope))
+    const rendered = a.payload(scope)
     const payload = typeof rendered === 'string' ? rendered : JSON.stringify(rendered)
     this.emit({ publish: { topic, payload, qos: a.qos, retain: a.retain } })
   }
+}
+
+/** What could make a rendered topic other than its levels as they are: a wildcard, or an empty level. */
+const UNSAFE_TOPIC = /[+#]|\/\/|^\/|\/$|^$/
+
+/** Each level of a rendered topic made safe (topicSafe); most topics need nothing and are returned as they are. */
+export function safeTopicLevels(topic: string): string {
+  return UNSAFE_TOPIC.test(topic) ? topic.split('/').map(topicSafe).join('/') : topic
 }

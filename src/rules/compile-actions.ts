@@ -3,7 +3,7 @@ import { validatePattern } from '../devices/topic-pattern.js'
 import type { CompiledAction } from './plan.js'
 import type { Path, Problems } from './problems.js'
 import type { ActionSpec, RuleFile, Trigger } from './schema.js'
-import { compileTemplate, templateErrorsIn } from './templates.js'
+import { compileDeep, compileTemplate, templateErrorsIn } from './templates.js'
 
 function triggers(
   on: Trigger[] | undefined,
@@ -41,9 +41,11 @@ export function compileAction(
       kind: 'command',
       device: compileTemplate(c.device),
       name: c.name,
-      params: c.params,
+      params: compileDeep(c.params),
       on: triggers(c.on, alerting ? ['firing'] : ['result'], alerting, p, [...at, 'command']),
-      onClear: c.onClear ? { name: c.onClear.name ?? c.name, params: c.onClear.params ?? c.params } : null,
+      onClear: c.onClear
+        ? { name: c.onClear.name ?? c.name, params: compileDeep(c.onClear.params ?? c.params) }
+        : null,
       minIntervalMs: toMs(c.minInterval),
     }
   }
@@ -72,7 +74,7 @@ export function compileAction(
     return {
       kind: 'publish',
       topic: compileTemplate(pub.topic),
-      payload: pub.payload,
+      payload: compileDeep(pub.payload),
       qos: pub.qos,
       retain: pub.retain,
       on: triggers(pub.on, alerting ? ['firing', 'resolved'] : ['result'], alerting, p, [...at, 'publish']),

@@ -5,7 +5,7 @@ import type { AlertTiming } from './alert-machine.js'
 import type { ChangeScope, CompiledExpression } from './expressions.js'
 import type { Effect } from './operators/effects.js'
 import type { RuleFile, Trigger } from './schema.js'
-import type { Template } from './templates.js'
+import type { DeepTemplate, Template } from './templates.js'
 import type { RuleTools } from './tools.js'
 
 /**
@@ -55,9 +55,9 @@ export type CompiledAction =
       kind: 'command'
       device: Template
       name: string
-      params: unknown
+      params: DeepTemplate
       on: ReadonlySet<Trigger>
-      onClear: { name: string; params: unknown } | null
+      onClear: { name: string; params: DeepTemplate } | null
       minIntervalMs: number
     }
   | {
@@ -70,7 +70,7 @@ export type CompiledAction =
   | {
       kind: 'publish'
       topic: Template
-      payload: unknown
+      payload: DeepTemplate
       qos: 0 | 1
       retain: boolean
       on: ReadonlySet<Trigger>

@@ -88,14 +88,29 @@ export function templateErrorsIn(
   return []
 }
 
-/** Renders strings at any depth of a value (command params, publish payload mappings). */
-export function renderDeep(value: unknown, scope: Scope): unknown {
-  if (typeof value === 'string') return compileTemplate(value).value(scope)
-  if (Array.isArray(value)) return value.map((v) => renderDeep(v, scope))
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {}
-    for (const [k, v] of Object.entries(value)) out[k] = renderDeep(v, scope)
-    return out
+/** A value with templates at any depth (command params, publish payload mappings), compiled once. */
+export type DeepTemplate = (scope: Scope) => unknown
+
+/**
+ * Compiles the strings at any depth of a value. Done when the rule loads: rendering compiled a per-event
+ * rule's payload template again for every event (a regex pass and splits each time).
+ */
+export function compileDeep(value: unknown): DeepTemplate {
+  if (typeof value === 'string') {
+    const t = compileTemplate(value)
+    return (scope) => t.value(scope)
   }
-  return value
+  if (Array.isArray(value)) {
+    const items = value.map(compileDeep)
+    return (scope) => items.map((item) => item(scope))
+  }
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).map(([k, v]) => [k, compileDeep(v)] as const)
+    return (scope) => {
+      const out: Record<string, unknown> = {}
+      for (const [k, render] of entries) out[k] = render(scope)
+      return out
+    }
+  }
+  return () => value
 }
