@@ -4,6 +4,8 @@
 // keeping the objects young and old GCs collected, so the profile shows what is *allocated* (the garbage
 // a scavenge pays for), not only what stays alive. Samples from ALLOC_FROM_S to ALLOC_FROM_S + ALLOC_FOR_S
 // seconds after start and writes bench/results/alloc-<pid>.heapprofile (read it with alloc-summary.ts).
+// ALLOC_PROMOTED=1 keeps only what survived the young generation; ALLOC_LIVE=1 only what is still alive when
+// sampling stops (what fills the heap, e.g. of a gateway heading for "Reached heap limit").
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector'
 
@@ -20,10 +22,11 @@ setTimeout(async () => {
   await post('HeapProfiler.enable')
   await post('HeapProfiler.startSampling', {
     samplingInterval: 4096,
-    includeObjectsCollectedByMajorGC: true,
+    // ALLOC_LIVE=1: only what is still alive when sampling stops (what holds the heap, e.g. before an OOM).
+    includeObjectsCollectedByMajorGC: process.env.ALLOC_LIVE !== '1',
     // ALLOC_PROMOTED=1: leave out what scavenges collect, i.e. show what survives the young generation
     // (promoted to the old one, where only a major GC frees it): the cause of frequent major GCs.
-    includeObjectsCollectedByMinorGC: process.env.ALLOC_PROMOTED !== '1',
+    includeObjectsCollectedByMinorGC: process.env.ALLOC_PROMOTED !== '1' && process.env.ALLOC_LIVE !== '1',
   })
   setTimeout(async () => {
     const { profile } = await post('HeapProfiler.stopSampling')
