@@ -14,6 +14,7 @@ import { nowMicros } from './protocol.js'
 const o = JSON.parse(process.argv[2] ?? '{}') as { port: number; mode: 'rule' | 'relay' }
 const filter = o.mode === 'rule' ? 'bench/hot/#' : 'devices/#'
 let got: number[] = []
+const PINGREQ = Buffer.from([0xc0, 0x00])
 
 const socket = connect({ port: o.port, host: '127.0.0.1', noDelay: true })
 socket.on('error', (err) => {
@@ -74,4 +75,8 @@ setInterval(() => {
   if (got.length) process.send?.({ got })
   got = []
 }, 200)
+
+// The CONNECT says keepalive 60 s and this client only receives: without a PINGREQ the broker closes it after
+// 1.5 × 60 s ([MQTT-3.1.2-24]), and a soak lost every reaction after its first 90 s.
+setInterval(() => socket.write(PINGREQ), 30_000)
 process.on('disconnect', () => process.exit(0))
