@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -13,11 +13,17 @@ const cleanup = useCleanup()
 const redis = useRedis()
 const PARTITIONS = 8
 
-function rulesDir(): string {
+/** A temporary rules folder holding `files` (name → text), removed after the test. */
+function rulesDirWith(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'tidegate-cluster-rules-'))
-  writeFileSync(
-    join(dir, 'vent.yaml'),
-    `version: 1
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }))
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
+  return dir
+}
+
+function rulesDir(): string {
+  return rulesDirWith({
+    'vent.yaml': `version: 1
 id: vent
 from: { type: climate-sensor }
 where: "device.startsWith('vent-')"
@@ -26,14 +32,8 @@ severity: info
 actions:
   - command: { device: cmd-fan, name: set, params: { on: true } }
 `,
-  )
-  writeFileSync(
-    join(dir, 'registry.yaml'),
-    'version: 1\ndevices:\n  - { id: cmd-fan, type: fan, tags: { zone: test } }\n',
-  )
-  writeFileSync(
-    join(dir, 'hot.yaml'),
-    `version: 1
+    'registry.yaml': 'version: 1\ndevices:\n  - { id: cmd-fan, type: fan, tags: { zone: test } }\n',
+    'hot.yaml': `version: 1
 id: hot
 from: { type: climate-sensor }
 when: "data.temperature > 30"
@@ -42,8 +42,7 @@ severity: warning
 actions:
   - alert: { message: "{{device}} hot" }
 `,
-  )
-  return dir
+  })
 }
 
 async function node(nodeId: string, rules: string) {
@@ -151,10 +150,8 @@ describe('rules partitioned across nodes', () => {
 
   it('a partition handed over when a node joins keeps its open windows: every window counts all its events, once', async () => {
     const owners = leaseOwners(redis.url, PARTITIONS, cleanup)
-    const rules = mkdtempSync(join(tmpdir(), 'tidegate-cluster-rules-'))
-    writeFileSync(
-      join(rules, 'fours.yaml'),
-      `version: 1
+    const rules = rulesDirWith({
+      'fours.yaml': `version: 1
 id: fours
 from: { type: climate-sensor }
 window: { kind: count, size: 4 }
@@ -162,7 +159,7 @@ aggregate: { n: count(), total: sum(data.temperature) }
 actions:
   - publish: { topic: "test/fours/{{key}}", payload: { n: "{{n}}", total: "{{total}}" } }
 `,
-    )
+    })
     const a = await node('hand-a', rules)
     await until(async () => (await owners()).every((o) => o === 'hand-a'))
     const sensor = await connectClient(a.mqttUrl)
