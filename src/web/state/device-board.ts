@@ -77,15 +77,21 @@ export class DeviceBoard {
   }
 }
 
-/** `data`'s fields written into `into` when both have the same keys in the same order; else a copy of `data`. */
-function copyInto(into: Record<string, unknown>, data: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const keys = Object.keys(into)
-  let i = 0
+/**
+ * `data`'s fields written into `into` when both have the same keys; else a copy of `data`. Runs per event:
+ * it counts and looks keys up rather than listing them (no array per event).
+ */
+function copyInto(
+  into: Record<string, unknown>,
+  data: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  let keys = 0
   for (const k in data) {
-    if (keys[i] !== k) return { ...data }
-    i++
+    if (!Object.hasOwn(into, k)) return { ...data }
+    keys++
   }
-  if (i !== keys.length) return { ...data }
+  for (const _ in into) keys--
+  if (keys !== 0) return { ...data }
   for (const k in data) into[k] = data[k]
   return into
 }
