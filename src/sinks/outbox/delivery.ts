@@ -114,17 +114,21 @@ export class Delivery {
 
 function viewOf(body: Buffer, count: number, signal: AbortSignal, split?: readonly string[]): OutputBatch {
   let items = split ?? null
-  let text: string | null = null
+  let decoded: string | null = null
+  // Decoded once, and only for a plugin that asks (InfluxDB sends `body` as is).
+  const text = () => {
+    decoded ??= body.toString('utf8')
+    return decoded
+  }
   return {
     body,
     get text() {
-      text ??= body.toString('utf8')
-      return text
+      return text()
     },
     count,
     signal,
-    items() {
-      items ??= count === 1 ? [this.text] : this.text.split('\n')
+    items: () => {
+      items ??= count === 1 ? [text()] : text().split('\n')
       return items
     },
   }
