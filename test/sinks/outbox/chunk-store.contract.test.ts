@@ -1,3 +1,4 @@
+import { open } from 'lmdb'
 import { afterAll, describe, expect, it } from 'vitest'
 import { type ChunkStore, chunkOfLines } from '../../../src/store/chunk-store.js'
 import { LmdbChunkStore } from '../../../src/store/lmdb-chunk-store.js'
@@ -73,5 +74,28 @@ describe('LmdbChunkStore durability', () => {
     const [next] = await b.append([chunkOfLines('telemetry', ['m v=3 4'], 3)])
     expect(next?.seq).toBeGreaterThan(metas[1]?.seq ?? 0)
     await b.close()
+  })
+
+  it('reads an outbox the previous version wrote with the string encoding, byte for byte', async () => {
+    const dir = tempDir()
+    const old = open<string, [number, number, number, number, number]>(dir, {
+      encoding: 'string',
+      compression: true,
+      noMemInit: true,
+    })
+    const text = Array.from(
+      { length: 50 },
+      (_, i) => `climate,device=d${i} t=2${i % 10}.5,note="°C" ${i}`,
+    ).join('\n')
+    await old.put([7, 0, 50, Buffer.byteLength(text), 1234], text)
+    await old.close()
+    const store = new LmdbChunkStore(dir)
+    expect(await store.open()).toEqual({ chunks: 1, lines: 50, bytes: Buffer.byteLength(text) })
+    const [chunk] = store.readFrom(0, 100, () => false)
+    expect(chunk?.content.toString('utf8')).toBe(text)
+    expect(chunk).toMatchObject({ seq: 7, klass: 'telemetry', lines: 50, firstAt: 1234 })
+    const [next] = await store.append([chunkOfLines('alert', ['a 1'], 2)])
+    expect(next?.seq).toBe(8)
+    await store.close()
   })
 })
