@@ -7,6 +7,7 @@ import { type Logger, RateLimitedLog } from '../observability/logger.js'
 import { Acl } from './acl.js'
 import { Authenticator } from './authenticator.js'
 import { Authorizer } from './authorizer.js'
+import { type AedesReadLoop, readOnePieceAtATime } from './bounded-reading.js'
 import { BoundedState, type PersistenceLike } from './bounded-state.js'
 import {
   type BrokerClient,
@@ -24,6 +25,7 @@ import type { MqttConfig } from './config-schema.js'
 import { type ConnectionInfo, GuardedConnection } from './guarded-connection.js'
 import { type BoundListener, Listeners } from './listeners.js'
 import { createMessageQueue } from './message-queue.js'
+import { ReadAdmission } from './read-admission.js'
 import { createRedisBus, type RedisBus } from './redis-bus.js'
 import { type RefusalReason, Refusals } from './refusals.js'
 
@@ -67,6 +69,10 @@ export interface BrokerStats {
   retained: number
   sessions: number
   listening: boolean
+  /** Parsed packets not yet handled, across connections (bounded: read-admission.ts). */
+  packetsInFlight: number
+  /** Connections waiting for room to read their next piece (the gateway is behind its input). */
+  connectionsWaitingToRead: number
 }
 
 /** Aedes client errors that are refusals of ours, by the message Aedes gives them. */
@@ -83,6 +89,8 @@ const AEDES_ERRORS: [string, RefusalReason][] = [
  */
 export class Broker {
   readonly refusals: Refusals
+  /** One bound of parsed packets in flight for every connection of this broker. */
+  private readonly admission: ReadAdmission
   private aedes: Aedes | null = null
   private readonly acl: Acl
   private readonly auth: Authenticator
@@ -104,6 +112,7 @@ export class Broker {
     private readonly cluster: BrokerCluster | null = null,
   ) {
     this.refusals = new Refusals(logger, config.refusalLogPerMinute)
+    this.admission = new ReadAdmission(config.maxPacketsInFlight)
     // ioredis reports every failed reconnect: an outage would flood the log.
     this.redisLog = new RateLimitedLog(logger, 6)
     this.acl = new Acl(config.acl.roles)
@@ -189,6 +198,8 @@ export class Broker {
       retained: this.state?.retainedCount ?? 0,
       sessions: this.state?.sessionCount ?? 0,
       listening: this.net.listeners.length > 0,
+      packetsInFlight: this.admission.packetsInFlight,
+      connectionsWaitingToRead: this.admission.connectionsWaiting,
     }
   }
 
@@ -325,7 +336,8 @@ export class Broker {
       }),
     )
     this.infos.set(guarded, info)
-    this.instance.handle(guarded)
+    const client = this.instance.handle(guarded) as unknown as AedesReadLoop
+    readOnePieceAtATime(client, guarded, this.admission)
   }
 
   private addressOf(client: Client | undefined): { address?: string } {

@@ -111,6 +111,12 @@ export const MqttSchema = Type.Object(
       default: 262_144,
       description: 'largest MQTT packet accepted; checked on the fixed header before anything is buffered',
     }),
+    maxPacketsInFlight: Type.Integer({
+      minimum: 64,
+      default: 2048,
+      description:
+        'parsed packets held before they are handled, across all connections; past it sockets wait (back-pressure)',
+    }),
     connectTimeout: Duration({ default: '30s' }),
     maxConnections: Type.Integer({ minimum: 1, default: 1000 }),
     maxClientIdLength: Type.Integer({ minimum: 1, maximum: 65535, default: 128 }),

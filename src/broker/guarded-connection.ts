@@ -22,6 +22,14 @@ export interface GuardOptions extends PacketLimits {
   maxPacketBytes: number
 }
 
+/**
+ * What a TCP socket buffers in the process before it stops reading from the kernel (Node's default is
+ * 16 KiB). A device's socket behind the gateway holds its backlog in small chunks of one or two readings
+ * each, ~150 bytes of heap apiece; with 1000 connections behind, 16 KiB each was ~60 MB. The kernel holds
+ * the rest and TCP slows the sender. Also the point where a socket write reports back-pressure.
+ */
+export const SOCKET_BUFFER_BYTES = 4096
+
 /** How long a refused peer gets to read the CONNACK before the socket is destroyed anyway. */
 const GRACEFUL_CLOSE_MS = 1000
 
@@ -51,7 +59,8 @@ export class GuardedConnection extends Duplex {
     private readonly options: GuardOptions,
     private readonly onRefusal: (refusal: Refusal, info: ConnectionInfo) => void,
   ) {
-    super({ allowHalfOpen: false })
+    // Checked packets wait for Aedes here; a small buffer pauses the transport early.
+    super({ allowHalfOpen: false, readableHighWaterMark: SOCKET_BUFFER_BYTES })
     inner.on('data', (chunk: Buffer) => this.receive(chunk))
     inner.on('end', () => {
       this.innerEnded = true

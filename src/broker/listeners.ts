@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream'
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
 import { createWebSocketStream, WebSocketServer } from 'ws'
 import type { ListenerConfig } from './config-schema.js'
-import type { ConnectionInfo } from './guarded-connection.js'
+import { type ConnectionInfo, SOCKET_BUFFER_BYTES } from './guarded-connection.js'
 import type { Refusals } from './refusals.js'
 
 export interface BoundListener {
@@ -81,7 +81,9 @@ export class Listeners {
   private createServer(config: ListenerConfig): Server | HttpServer {
     if (config.type === 'tls') return this.createTls(config)
     if (config.type === 'ws') return this.createWs(config)
-    return createNetServer({ noDelay: true }, (socket) => this.admit(socket, this.infoOf(socket, 'tcp')))
+    return createNetServer({ noDelay: true, highWaterMark: SOCKET_BUFFER_BYTES }, (socket) =>
+      this.admit(socket, this.infoOf(socket, 'tcp')),
+    )
   }
 
   private createTls(config: ListenerConfig): Server {

@@ -34,11 +34,24 @@ function registerBroker(r: Registry, ctx: CoreContext): void {
     labelNames: ['reason'],
     read: () => refusals((reason) => AUTH_REASONS.has(reason)),
   })
-  const gauge = (name: string, help: string, field: 'connections' | 'retained' | 'sessions') =>
-    scrapeGauge(r, { name, help, read: () => single(ctx.broker.stats[field]) })
+  const gauge = (
+    name: string,
+    help: string,
+    field: 'connections' | 'retained' | 'sessions' | 'packetsInFlight' | 'connectionsWaitingToRead',
+  ) => scrapeGauge(r, { name, help, read: () => single(ctx.broker.stats[field]) })
   gauge('tidegate_mqtt_connections', 'Open MQTT transport connections (TCP, TLS, WebSocket)', 'connections')
   gauge('tidegate_mqtt_retained_messages', 'Retained messages the broker holds', 'retained')
   gauge('tidegate_mqtt_sessions', 'Persistent (clean=0) sessions the broker holds', 'sessions')
+  gauge(
+    'tidegate_mqtt_packets_in_flight',
+    'Parsed MQTT packets not yet handled (ingest, rules, forwarding); bounded, see docs/footprint.md',
+    'packetsInFlight',
+  )
+  gauge(
+    'tidegate_mqtt_connections_waiting_to_read',
+    'Connections whose next read waits for the gateway to handle what it already read (back-pressure)',
+    'connectionsWaitingToRead',
+  )
 }
 
 function registerDevices(r: Registry, ctx: CoreContext): void {

@@ -1,0 +1,117 @@
+import type { Readable } from 'node:stream'
+import { setImmediate } from 'node:timers'
+import type { ReadAdmission } from './read-admission.js'
+
+/** The parts of an Aedes client (lib/client.js, aedes 1.x) that its read loop is made of. */
+export interface AedesReadLoop {
+  /** Parsed packets not yet handled; Aedes' packet handler increments it for each packet it parses. */
+  _parsingBatch: number
+  _paused: boolean
+  /** The callback each handled packet calls (and `resume()`, and Aedes' own 'readable' listener). */
+  _nextBatch: (err?: Error | null) => void
+  _parser: { parse(buf: Buffer): unknown; prependListener(event: 'packet', listener: () => void): unknown }
+  resume(): void
+  emit(event: 'error', err: Error): boolean
+}
+
+/**
+ * The most bytes one read hands to the parser: ~25 readings of 150 bytes. A connection has at most
+ * this much parsed and not yet handled, however far behind it is.
+ */
+export const PIECE_BYTES = 4096
+
+/**
+ * Pieces one connection may parse in a row when each was handled at once (or held only part of a
+ * packet); after that it yields to the other connections and goes on in the next turn of the loop.
+ */
+const PIECES_PER_TURN = 16
+
+/**
+ * Replaces the read loop of one Aedes client so that it has at most one piece of PIECE_BYTES in flight, and
+ * reads only while `admission` has room for more packets across the whole broker.
+ *
+ * Aedes parses everything one read returns into packets at once and reads again when they are all
+ * handled, but its 'readable' listener also counts as a handled packet. A connection that keeps sending
+ * while the gateway is behind therefore gets read again and again before its packets are handled, and its
+ * reads grow with the backlog (64 KiB, ~500 packets): with 1000 such connections the heap filled with
+ * parsed packets and V8 stopped (docs/footprint.md). Here a connection reads only when nothing of it is in
+ * flight, one bounded piece at a time, and never from inside its parser's loop (a packet handled
+ * synchronously calls back while the parser is still walking the last piece, and a nested parse would
+ * corrupt it). Unread bytes stay in the stream, then in the kernel, and TCP slows the sender:
+ * back-pressure instead of memory.
+ */
+export function readOnePieceAtATime(client: AedesReadLoop, conn: Readable, admission: ReadAdmission): void {
+  conn.removeListener('readable', client._nextBatch)
+  // Aedes starts at 1 and lets its first 'readable' count it down; here nothing is in flight yet.
+  client._parsingBatch = 0
+  // Counted before Aedes' own listener handles the packet (which may complete it at once).
+  client._parser.prependListener('packet', () => admission.parsed())
+  let parsing = false
+  let yielded = false
+  let waiting = false
+
+  const readWhileIdle = (admitted = false): void => {
+    if (parsing || yielded || waiting) return
+    if (!admitted && !admission.open) {
+      waiting = true
+      admission.wait(() => {
+        waiting = false
+        readWhileIdle(true)
+      })
+      return
+    }
+    parsing = true
+    let pieces = 0
+    try {
+      while (client._parsingBatch === 0 && !client._paused && !conn.destroyed) {
+        if (pieces > 0 && !admission.hasRoom) {
+          waiting = true
+          admission.wait(() => {
+            waiting = false
+            readWhileIdle(true)
+          })
+          return
+        }
+        if (pieces === PIECES_PER_TURN) {
+          yielded = true
+          setImmediate(() => {
+            yielded = false
+            readWhileIdle(true)
+          })
+          return
+        }
+        const piece = conn.readableLength > PIECE_BYTES ? conn.read(PIECE_BYTES) : conn.read()
+        if (piece === null) return
+        pieces++
+        client._parser.parse(piece as Buffer)
+      }
+    } finally {
+      parsing = false
+    }
+  }
+
+  client._nextBatch = (err) => {
+    // As in Aedes: an error closes the client, and nothing more is read.
+    if (err) {
+      client.emit('error', err)
+      return
+    }
+    // Paused (Aedes pauses a client while it authenticates) still counts the packet as handled: only
+    // the read waits for resume(), so no handled packet is lost from the count.
+    if (client._parsingBatch > 0) {
+      client._parsingBatch--
+      admission.handled()
+    }
+    if (client._parsingBatch === 0) readWhileIdle()
+  }
+  client.resume = () => {
+    client._paused = false
+    readWhileIdle()
+  }
+  conn.on('readable', () => readWhileIdle())
+  // Packets of a closed connection that were never handled give their room back.
+  conn.once('close', () => {
+    admission.handled(client._parsingBatch)
+    client._parsingBatch = 0
+  })
+}
