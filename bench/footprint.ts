@@ -119,12 +119,17 @@ try {
 }
 print()
 
+/** Runs of each case so far: a case named twice in --case gets its own database each time. */
+const runsOfCase = new Map<string, number>()
+
 async function gatewayCase(name: string): Promise<CaseResult> {
   const spec = LOAD_CASES[name] as { connections: number; rate: number; pin?: boolean }
   log(
     `${name}: ${spec.rate} msg/s over ${spec.connections} connections for ${seconds} s${spec.pin ? ', taskset -c 0' : ''} …`,
   )
-  const database = `fp_${name.replace(/-/g, '_')}`
+  const run = (runsOfCase.get(name) ?? 0) + 1
+  runsOfCase.set(name, run)
+  const database = `fp_${name.replace(/-/g, '_')}_${run}`
   const g = await gateway(name, database, spec.pin ?? false)
   const client = new InfluxHttpClient({ url: influx.url, database, timeoutMs: 30_000 })
   try {
