@@ -78,6 +78,8 @@ const ms = (n?: number) => (n === undefined || Number.isNaN(n) ? '–' : n < 10 
 const dir = mkdtempSync(join(tmpdir(), 'tidegate-footprint-'))
 const results: Record<string, unknown> = {}
 const rows: string[] = []
+/** Runs of each case so far: a case named twice in --case gets its own database each time. */
+const runsOfCase = new Map<string, number>()
 log(
   `gateway node flags: ${nodeFlags.join(' ') || '(none)'}${args['node-flags'] === undefined ? ' (config/tidegate.service)' : ''}`,
 )
@@ -118,9 +120,6 @@ try {
   rmSync(dir, { recursive: true, force: true })
 }
 print()
-
-/** Runs of each case so far: a case named twice in --case gets its own database each time. */
-const runsOfCase = new Map<string, number>()
 
 async function gatewayCase(name: string): Promise<CaseResult> {
   const spec = LOAD_CASES[name] as { connections: number; rate: number; pin?: boolean }
