@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events'
 import type { Readable } from 'node:stream'
 import { setImmediate } from 'node:timers'
 import type { ReadAdmission } from './read-admission.js'
@@ -9,7 +10,7 @@ export interface AedesReadLoop {
   _paused: boolean
   /** The callback each handled packet calls (and `resume()`, and Aedes' own 'readable' listener). */
   _nextBatch: (err?: Error | null) => void
-  _parser: { parse(buf: Buffer): unknown; prependListener(event: 'packet', listener: () => void): unknown }
+  _parser: Pick<EventEmitter, 'listeners' | 'on' | 'removeListener'> & { parse(buf: Buffer): unknown }
   resume(): void
   emit(event: 'error', err: Error): boolean
 }
@@ -44,8 +45,15 @@ export function readOnePieceAtATime(client: AedesReadLoop, conn: Readable, admis
   conn.removeListener('readable', client._nextBatch)
   // Aedes starts at 1 and lets its first 'readable' count it down; here nothing is in flight yet.
   client._parsingBatch = 0
-  // Counted before Aedes' own listener handles the packet (which may complete it at once).
-  client._parser.prependListener('packet', () => admission.parsed())
+  // Counted before Aedes' own listener (enqueue) handles the packet, which may complete it at once. One
+  // listener wrapping Aedes' rather than a second one: an emit with two listeners copies the listener array.
+  const parser = client._parser
+  const enqueue = parser.listeners('packet')[0] as (this: unknown, packet: unknown) => void
+  parser.removeListener('packet', enqueue)
+  parser.on('packet', function countThenEnqueue(this: unknown, packet: unknown) {
+    admission.parsed()
+    enqueue.call(this, packet)
+  })
   let parsing = false
   let yielded = false
   let waiting = false
