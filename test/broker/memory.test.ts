@@ -88,15 +88,20 @@ describe('memory stays flat against oversize and unfinished CONNECTs', () => {
     const afterFirst = await ask()
     await attack()
     const afterSecond = await ask()
+    await attack()
+    const afterThird = await ask()
 
     const mb = (n: number) => `${(n / MB).toFixed(1)} MB`
     console.log(
-      `rss before ${mb(before)}, after 1 attack ${mb(afterFirst)}, after 2 attacks ${mb(afterSecond)}`,
+      `rss before ${mb(before)}, after 1 attack ${mb(afterFirst)}, after 2 attacks ${mb(afterSecond)}, after 3 attacks ${mb(afterThird)}`,
     )
     // The first round may keep its peak (200 partial CONNECTs of ~100 KiB held at once) in the allocator;
-    // repeating it must not add more: nothing is retained per connection.
+    // repeating it must not add more: nothing is retained per connection. A leak shows in every later
+    // round; the allocator's timing moves single readings by up to ~15 MB (seen under the full suite's
+    // load), so the later rounds are compared by their least reading.
     expect(afterFirst - before).toBeLessThan(40 * MB)
-    expect(afterSecond - afterFirst).toBeLessThan(8 * MB)
+    expect(Math.min(afterSecond, afterThird) - afterFirst).toBeLessThan(8 * MB)
+    expect(afterThird - afterFirst).toBeLessThan(24 * MB)
   }, 60_000)
 
   it('RSS stays flat while clients cycle persistent client ids and fill retained topics (caps 200)', async () => {
