@@ -1,6 +1,12 @@
 import type { EventEmitter } from 'node:events'
 import type { Readable } from 'node:stream'
 import { setImmediate } from 'node:timers'
+import {
+  emitLeadingPublishes,
+  type MqttPacketParser,
+  parserIsBetweenPackets,
+  wholePacketEnd,
+} from './publish-parse.js'
 import type { ReadAdmission } from './read-admission.js'
 
 /** The parts of an Aedes client (lib/client.js, aedes 1.x) that its read loop is made of. */
@@ -10,7 +16,7 @@ export interface AedesReadLoop {
   _paused: boolean
   /** The callback each handled packet calls (and `resume()`, and Aedes' own 'readable' listener). */
   _nextBatch: (err?: Error | null) => void
-  _parser: Pick<EventEmitter, 'listeners' | 'on' | 'removeListener'> & { parse(buf: Buffer): unknown }
+  _parser: Pick<EventEmitter, 'listeners' | 'on' | 'removeListener'> & MqttPacketParser
   resume(): void
   emit(event: 'error', err: Error): boolean
 }
@@ -58,6 +64,31 @@ export function readOnePieceAtATime(client: AedesReadLoop, conn: Readable, admis
   let yielded = false
   let waiting = false
 
+  /**
+   * PUBLISH packets go straight to Aedes (publish-parse.ts); anything else goes through mqtt-packet, one
+   * whole packet at a time. A packet cut by the piece's end goes back to the stream for the next piece,
+   * so the parser never holds part of a packet and the next piece starts on a packet again.
+   */
+  const parsePiece = (piece: Buffer): void => {
+    if (!parserIsBetweenPackets(parser)) {
+      parser.parse(piece)
+      return
+    }
+    let at = 0
+    for (;;) {
+      at = emitLeadingPublishes(parser, piece, at)
+      if (at === piece.length) return
+      const end = wholePacketEnd(piece, at)
+      if (end === -1) break
+      parser.parse(at === 0 && end === piece.length ? piece : piece.subarray(at, end))
+      at = end
+      if (parser.error !== null) return
+    }
+    // Nothing whole in the piece (a packet larger than a piece): mqtt-packet gathers it.
+    if (at === 0) parser.parse(piece)
+    else conn.unshift(piece.subarray(at))
+  }
+
   const readWhileIdle = (admitted = false): void => {
     if (parsing || yielded || waiting) return
     if (!admitted && !admission.open) {
@@ -91,7 +122,7 @@ export function readOnePieceAtATime(client: AedesReadLoop, conn: Readable, admis
         const piece = conn.readableLength > PIECE_BYTES ? conn.read(PIECE_BYTES) : conn.read()
         if (piece === null) return
         pieces++
-        client._parser.parse(piece as Buffer)
+        parsePiece(piece as Buffer)
       }
     } finally {
       parsing = false

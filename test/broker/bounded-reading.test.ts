@@ -1,7 +1,8 @@
+import mqttPacket from 'mqtt-packet'
 import { describe, expect, it } from 'vitest'
 import { PIECE_BYTES } from '../../src/broker/bounded-reading.js'
 import { useCleanup } from '../helpers/cleanup.js'
-import { RawClient, rawPublish, sleep, startBroker } from './raw-client.js'
+import { bytes, RawClient, rawPublish, sleep, startBroker } from './raw-client.js'
 
 const cleanup = useCleanup()
 
@@ -131,5 +132,41 @@ describe('bounded reading: a gateway behind its input holds a bounded number of 
     const { through } = await drain(held, 2000)
     expect(through.map((h) => h.payload)).toEqual(Array.from({ length: 2000 }, (_, i) => `leaving:${i}`))
     await until(() => broker.stats.clients === 0 && broker.stats.packetsInFlight === 0)
+  })
+
+  it('other packets between publishes, and packets cut by a piece, are all handled: SUBACK, PINGRESP, PUBACK, every publish in order', async () => {
+    const { port, held } = await heldBroker()
+    const raw = await connected(port, 'mixed')
+    const qos0 = publishes('mixed', 400)
+    const qos1 = rawPublish(Buffer.from('devices/mixed/telemetry'), Buffer.from('mixed:qos1'), 1, 42)
+    // One write of ~14 KB: the 4 KiB pieces cut packets, and a SUBSCRIBE and a PINGREQ sit among the publishes.
+    raw.send(
+      Buffer.concat([
+        ...qos0.slice(0, 150),
+        bytes({ cmd: 'subscribe', messageId: 9, subscriptions: [{ topic: 'alerts/#', qos: 0 }] }),
+        ...qos0.slice(150, 300),
+        bytes({ cmd: 'pingreq' }),
+        qos1,
+        ...qos0.slice(300),
+      ]),
+    )
+    const { through } = await drain(held, 401)
+    expect(through.map((h) => h.payload)).toEqual([
+      ...Array.from({ length: 300 }, (_, i) => `mixed:${i}`),
+      'mixed:qos1',
+      ...Array.from({ length: 100 }, (_, i) => `mixed:${300 + i}`),
+    ])
+    const replies: string[] = []
+    await until(() => {
+      replies.length = 0
+      const parser = mqttPacket.parser({ protocolVersion: 4 })
+      parser.on('packet', (p) =>
+        replies.push(p.cmd === 'puback' || p.cmd === 'suback' ? `${p.cmd} ${p.messageId}` : p.cmd),
+      )
+      parser.parse(raw.received)
+      return replies.length >= 4
+    })
+    expect(replies).toEqual(['connack', 'suback 9', 'pingresp', 'puback 42'])
+    expect(raw.closed).toBe(false)
   })
 })
