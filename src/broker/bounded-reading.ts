@@ -48,6 +48,16 @@ const PIECES_PER_TURN = 16
  * back-pressure instead of memory.
  */
 export function readOnePieceAtATime(client: AedesReadLoop, conn: Readable, admission: ReadAdmission): void {
+  // Aedes' read loop is internal (the lockfile pins aedes 1.2.0 and mqtt-packet 9.0.2): fail loudly on the
+  // first connection if another version shaped it differently, rather than read without bounds.
+  if (
+    typeof client._nextBatch !== 'function' ||
+    typeof client._parsingBatch !== 'number' ||
+    conn.listeners('readable').length !== 1 ||
+    client._parser.listeners('packet').length !== 1 ||
+    !('_list' in client._parser)
+  )
+    throw new Error('aedes client internals are not the ones src/broker/bounded-reading.ts replaces')
   conn.removeListener('readable', client._nextBatch)
   // Aedes starts at 1 and lets its first 'readable' count it down; here nothing is in flight yet.
   client._parsingBatch = 0
