@@ -62,7 +62,7 @@ export class BoundedState {
     }
     this.original = original
     p.storeRetained = (packet) =>
-      this.admitRetained(packet) ? original.storeRetained(packet) : Promise.resolve()
+      this.admitRetained(packet) ? original.storeRetained(ownPayload(packet)) : Promise.resolve()
     p.outgoingEnqueueCombi = (subs, packet) => original.outgoingEnqueueCombi(this.admitQueued(subs), packet)
     p.outgoingClearMessageId = async (client, packet) => {
       const removed = await original.outgoingClearMessageId(client, packet)
@@ -162,4 +162,18 @@ export class BoundedState {
     if (n <= 1) this.queued.delete(id)
     else this.queued.set(id, n - 1)
   }
+}
+
+/**
+ * The packet with a payload of its own when it is a view into a larger buffer. A publish's payload is a view
+ * into the piece its connection read (up to 64 KiB from an aggregator that was behind); kept as the retained
+ * message for days, that view would keep the whole piece in memory. Live deliveries share the original.
+ */
+function ownPayload<P extends { payload: Buffer }>(packet: P): P {
+  const payload = packet.payload
+  if (payload.byteLength === payload.buffer.byteLength) return packet
+  // Its own ArrayBuffer, not a slice of Node's shared 8 KiB pool (which a long-lived copy would pin in turn).
+  const own = Buffer.allocUnsafeSlow(payload.length)
+  payload.copy(own)
+  return { ...packet, payload: own }
 }

@@ -2,7 +2,7 @@ import mqtt from 'mqtt'
 import { describe, expect, it } from 'vitest'
 import { useCleanup } from '../helpers/cleanup.js'
 import { connectClient } from '../helpers/mqtt.js'
-import { bytes, RawClient, sleep, startBroker } from './raw-client.js'
+import { bytes, RawClient, rawPublish, sleep, startBroker } from './raw-client.js'
 
 const cleanup = useCleanup()
 
@@ -75,6 +75,31 @@ describe('bounded broker state', () => {
     expect(await retainedSeen(url)).toEqual([])
     expect(broker.refusals.count('retained_expired')).toBe(3)
     expect(broker.stats.retained).toBe(0)
+  })
+
+  it('a retained payload that arrived among many publishes is kept in a buffer of its own, not a view pinning the read', async () => {
+    const { port, broker } = await startBroker()
+    cleanup.push(() => broker.stop())
+    const raw = await RawClient.open(port)
+    cleanup.push(() => raw.close())
+    await raw.handshake({ clientId: 'aggregator' })
+    const readings = Array.from({ length: 100 }, (_, i) =>
+      rawPublish(Buffer.from('devices/d/telemetry'), Buffer.from(`{"seq":${i}}`)),
+    )
+    const retained = rawPublish(Buffer.from('r/state'), Buffer.from('on'))
+    retained[0] = (retained[0] as number) | 0x01 // RETAIN
+    raw.send(Buffer.concat([...readings.slice(0, 50), retained, ...readings.slice(50)]))
+    const persistence = (broker.instance as unknown as { persistence: unknown }).persistence as {
+      createRetainedStream(pattern: string): AsyncIterable<{ topic: string; payload: Buffer }>
+    }
+    let stored: { topic: string; payload: Buffer } | undefined
+    for (let tries = 0; !stored && tries < 100; tries++) {
+      for await (const packet of persistence.createRetainedStream('r/#')) stored = packet
+      if (!stored) await sleep(10)
+    }
+    expect(stored?.payload.toString()).toBe('on')
+    // Two bytes of its own: the ~2.5 KB the connection read in one go is not kept alive for it.
+    expect(stored?.payload.buffer.byteLength).toBe(2)
   })
 
   it('a persistent session offline queue is capped', async () => {
