@@ -7,7 +7,8 @@
  * its send time (CLOCK_MONOTONIC, shared by all processes of the box) goes to the parent over IPC.
  *
  * argv: JSON { port, connections, devices, rate, seconds }
- * IPC out: { hot: number[] } (device, seq, µs triples) every 200 ms; { done, sent, hot } at the end.
+ * IPC out: { hot: number[] } (device, seq, µs triples) every 200 ms; { beforeDisconnect } when everything was
+ * sent (IPC in: { disconnect } lets it go on); { done, sent, hot } at the end.
  */
 import { connect, type Socket } from 'node:net'
 import { remainingLength } from '../../test/helpers/mqtt-bytes.js'
@@ -116,6 +117,19 @@ async function main(): Promise<void> {
   await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, 60_000))])
   const unsentBytes = sockets.reduce((n, s) => n + s.writableLength, 0)
   await new Promise((r) => setTimeout(r, 500))
+  // The bench reads the gateway's event-loop delay here, before the disconnects (each takes its devices
+  // offline: work of the disconnect, not of the load); it answers { disconnect } (or 10 s pass).
+  process.send?.({ beforeDisconnect: true })
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 10_000)
+    const onMessage = (m: { disconnect?: boolean }) => {
+      if (!m.disconnect) return
+      clearTimeout(timer)
+      process.off('message', onMessage)
+      resolve()
+    }
+    process.on('message', onMessage)
+  })
   for (const s of sockets) s.end(Buffer.from([0xe0, 0])) // DISCONNECT
   process.send?.({ done: true, sent, hot: hotTotal, unsentBytes }, () => process.disconnect())
 }

@@ -39,8 +39,9 @@ export interface CaseResult {
   /** Seconds of the run with reactions over 20 ms (Reactions.slowSeconds). */
   slowSeconds?: { second: number; slow: number; worstMs: number }[]
   /**
-   * Event-loop delay after the first STEADY_AFTER_MS until the results are read (as steadyReaction: the
-   * start, with connections arriving and code warming up, left out), and the max in those first ms.
+   * Event-loop delay from STEADY_AFTER_MS until everything was sent and taken, before the publisher's
+   * connections close (as steadyReaction: the start, with connections arriving and code warming up, left
+   * out), and the max in those first ms.
    */
   eventLoopMs?: { p99: number; max: number; startMax: number }
   rssPeakMB: number
@@ -102,6 +103,14 @@ export async function runCase(c: CaseLoad): Promise<CaseResult> {
     // the start (connections arriving, code warming up) and the steady part, as for the reactions.
     const metricsUrl = c.metricsUrl
     const startWindow = metricsUrl ? sleep(STEADY_AFTER_MS).then(() => scrape(metricsUrl)) : undefined
+    // ...and one when everything was sent and taken, before the publisher disconnects: the steady window.
+    const loadWindow = waitMessage<{ beforeDisconnect?: boolean }>(
+      publisher,
+      (m) => m.beforeDisconnect === true,
+    )
+      .then(async () => (metricsUrl ? await scrape(metricsUrl) : undefined))
+      .finally(() => publisher.connected && publisher.send({ disconnect: true }))
+    loadWindow.catch(() => undefined) // awaited below; a publisher that died is reported by `done`
     const { sent, unsentBytes } = await done
     // Reactions still on their way; then what the last IPC batches carry.
     const until = Date.now() + 5000
@@ -114,7 +123,8 @@ export async function runCase(c: CaseLoad): Promise<CaseResult> {
     const start = await startWindow
     const delay = (m: Map<string, number> | undefined, q: string) =>
       (m?.get(`tidegate_event_loop_delay_seconds{quantile="${q}"}`) ?? Number.NaN) * 1000
-    const el = (q: string) => delay(metrics, q)
+    const steady = await loadWindow
+    const el = (q: string) => delay(steady, q)
     const reaction = reactions.percentiles()
     return {
       sent,
@@ -129,7 +139,7 @@ export async function runCase(c: CaseLoad): Promise<CaseResult> {
             slowSeconds: reactions.slowSeconds(),
           }
         : {}),
-      ...(metrics ? { eventLoopMs: { p99: el('0.99'), max: el('1'), startMax: delay(start, '1') } } : {}),
+      ...(steady ? { eventLoopMs: { p99: el('0.99'), max: el('1'), startMax: delay(start, '1') } } : {}),
       rssPeakMB: proc.rssPeakMB,
       anonPeakMB: proc.anonPeakMB,
       filePeakMB: proc.filePeakMB,
@@ -194,6 +204,9 @@ export async function heapAfterDevices(port: number, metricsUrl: string, devices
   try {
     await waitMessage<{ ready?: boolean }>(publisher, (m) => m.ready === true)
     const done = waitMessage<{ done?: boolean }>(publisher, (m) => m.done === true)
+    waitMessage<{ beforeDisconnect?: boolean }>(publisher, (m) => m.beforeDisconnect === true)
+      .then(() => publisher.connected && publisher.send({ disconnect: true }))
+      .catch(() => undefined)
     publisher.send({ go: true })
     await done
     await sleep(5000)
