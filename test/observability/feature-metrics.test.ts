@@ -46,6 +46,12 @@ describe('metrics from other features', () => {
     expect(sampleValue(after, 'tidegate_journal_records_total')).toBeGreaterThanOrEqual(1)
     const ruleLabels = new Set(after.get('tidegate_rule_events_total')?.samples.map((s) => s.labels['rule']))
     expect(ruleLabels.size).toBeGreaterThanOrEqual(1)
+    // The read back-pressure gauges: once the publishes went through, nothing is left counted in flight
+    // (a count that leaked would keep connections waiting for room that never comes).
+    expect(after.get('tidegate_mqtt_packets_in_flight')?.type).toBe('gauge')
+    expect(after.get('tidegate_mqtt_connections_waiting_to_read')?.type).toBe('gauge')
+    expect(sampleValue(after, 'tidegate_mqtt_packets_in_flight')).toBe(0)
+    expect(sampleValue(after, 'tidegate_mqtt_connections_waiting_to_read')).toBe(0)
     // Bounded labels: no series names the device.
     const labelValues = [...after.values()].flatMap((f) => f.samples.flatMap((s) => Object.values(s.labels)))
     expect(labelValues.some((v) => v.includes('feat-dev-1'))).toBe(false)
