@@ -99,28 +99,23 @@ export function readOnePieceAtATime(client: AedesReadLoop, conn: Readable, admis
     else conn.unshift(piece.subarray(at))
   }
 
+  /** Queues this connection for room to read; it reads again (admitted) when its turn comes. */
+  const waitForRoom = (): void => {
+    waiting = true
+    admission.wait(() => {
+      waiting = false
+      readWhileIdle(true)
+    })
+  }
+
   const readWhileIdle = (admitted = false): void => {
     if (parsing || yielded || waiting) return
-    if (!admitted && !admission.open) {
-      waiting = true
-      admission.wait(() => {
-        waiting = false
-        readWhileIdle(true)
-      })
-      return
-    }
+    if (!admitted && !admission.open) return waitForRoom()
     parsing = true
     let pieces = 0
     try {
       while (client._parsingBatch === 0 && !client._paused && !conn.destroyed) {
-        if (pieces > 0 && !admission.hasRoom) {
-          waiting = true
-          admission.wait(() => {
-            waiting = false
-            readWhileIdle(true)
-          })
-          return
-        }
+        if (pieces > 0 && !admission.hasRoom) return waitForRoom()
         if (pieces === PIECES_PER_TURN) {
           yielded = true
           setImmediate(() => {
