@@ -2,7 +2,7 @@ import mqttPacket from 'mqtt-packet'
 import { describe, expect, it } from 'vitest'
 import { PIECE_BYTES } from '../../src/broker/bounded-reading.js'
 import { useCleanup } from '../helpers/cleanup.js'
-import { bytes, RawClient, rawPublish, sleep, startBroker } from './raw-client.js'
+import { bytes, RawClient, rawPublish, sleep, startBroker, until } from './raw-client.js'
 
 const cleanup = useCleanup()
 
@@ -30,14 +30,6 @@ async function connected(port: number, clientId: string): Promise<RawClient> {
   cleanup.push(() => raw.close())
   await raw.handshake({ clientId })
   return raw
-}
-
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await sleep(5)
-  }
 }
 
 const publishes = (client: string, n: number, padding = '') =>

@@ -1,7 +1,7 @@
 import type { PublishPacket } from 'aedes'
 import { describe, expect, it } from 'vitest'
 import { useCleanup } from '../helpers/cleanup.js'
-import { RawClient, rawPublish, startBroker } from './raw-client.js'
+import { RawClient, rawPublish, startBroker, until } from './raw-client.js'
 
 const cleanup = useCleanup()
 
@@ -32,14 +32,6 @@ const flood = (n: number, qos: number) =>
       rawPublish(Buffer.from('devices/d/telemetry'), Buffer.from(String(i)), qos, i + 1),
     ),
   )
-
-async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > end) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
 
 describe('publish rate limit over real TCP', () => {
   it('by default a client over its rate is slowed (back-pressure): every publish arrives, in order, none dropped', async () => {

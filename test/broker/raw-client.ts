@@ -117,3 +117,12 @@ export async function startBroker(
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+/** Waits until `condition` holds, polling every 5 ms; throws after `timeoutMs`. */
+export async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!condition()) {
+    if (Date.now() > end) throw new Error('condition not met in time')
+    await sleep(5)
+  }
+}
