@@ -69,9 +69,7 @@ export function journalExtension(ctx: GatewayContext): Extension | null {
           'journal: torn records after an unclean stop were cut',
         )
       }
-      subscription = ctx.events.subscribe((event) =>
-        writer.append({ kind: 'event', t: event.received, event }),
-      )
+      subscription = ctx.events.subscribe((event) => writer.appendEvent(event, event.received))
       for (const { filter, deliver } of delivers)
         unsubscribes.push(await ctx.broker.subscribe(filter, deliver))
     },

@@ -14,7 +14,16 @@ import {
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
-import { decodeRecord, frameInto, frameRoom, type JournalRecord, recordParts } from './record.js'
+import type { Event } from '../core/event.js'
+import {
+  decodeRecord,
+  eventRecordRoom,
+  frameEventInto,
+  frameInto,
+  frameRoom,
+  type JournalRecord,
+  recordParts,
+} from './record.js'
 import { listSegments, segmentName } from './segments.js'
 
 /** Buffered records are written once they reach this many bytes (or at the flush interval). */
@@ -101,23 +110,47 @@ export class JournalWriter {
   }
 
   append(record: JournalRecord): void {
+    if (record.kind === 'event') return this.appendEvent(record.event, record.t)
     const parts = recordParts(record)
     const room = frameRoom(parts)
+    const fit = this.makeRoom(room)
+    if (fit === 'alone') {
+      const own = Buffer.allocUnsafe(room)
+      this.writeChunk(own.subarray(0, frameInto(own, 0, parts)), 1)
+    } else if (fit === 'fits') {
+      this.used = frameInto(this.bytes, this.used, parts)
+      this.bufferedRecords++
+    }
+  }
+
+  /** `append({ kind: 'event', t, event })` without the record object: the hot path, once per event. */
+  appendEvent(event: Event, t: number): void {
+    const dataJson = JSON.stringify(event.data)
+    const room = eventRecordRoom(event, dataJson)
+    const fit = this.makeRoom(room)
+    if (fit === 'alone') {
+      const own = Buffer.allocUnsafe(room)
+      this.writeChunk(own.subarray(0, frameEventInto(own, 0, event, t, dataJson)), 1)
+    } else if (fit === 'fits') {
+      this.used = frameEventInto(this.bytes, this.used, event, t, dataJson)
+      this.bufferedRecords++
+    }
+  }
+
+  /**
+   * Counts a record of `room` bytes and makes room for it in the buffer, flushing it if need be. 'alone': it is
+   * larger than the whole buffer (a huge payload) and is to be framed on its own and written at once; 'lost':
+   * the journal is not open yet and the buffer is full (counted, never silent).
+   */
+  private makeRoom(room: number): 'fits' | 'alone' | 'lost' {
     if (this.used + room > this.bytes.length) this.flush()
     this.stats.records++
     if (this.used + room > this.bytes.length && this.used > 0) {
-      // Not open yet (flush keeps the buffer until open) and full: counted, never silent.
+      // Not open yet: flush keeps the buffer until open.
       this.fail('journal buffer full before the journal opened', 1)
-      return
+      return 'lost'
     }
-    if (room > this.bytes.length) {
-      // Bigger than the whole buffer (a huge payload): framed on its own and written at once.
-      const own = Buffer.allocUnsafe(room)
-      this.writeChunk(own.subarray(0, frameInto(own, 0, parts)), 1)
-      return
-    }
-    this.used = frameInto(this.bytes, this.used, parts)
-    this.bufferedRecords++
+    return room > this.bytes.length ? 'alone' : 'fits'
   }
 
   /** Writes buffered records to the open segment. */

@@ -13,7 +13,15 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { Event } from '../../src/core/event.js'
 import { readJournal } from '../../src/journal/reader.js'
-import { decodeRecord, encodeRecord, frameInto, frameRoom, recordParts } from '../../src/journal/record.js'
+import {
+  decodeRecord,
+  encodeRecord,
+  eventRecordRoom,
+  frameEventInto,
+  frameInto,
+  frameRoom,
+  recordParts,
+} from '../../src/journal/record.js'
 import { listSegments } from '../../src/journal/segments.js'
 import { JournalWriter, type JournalWriterOptions } from '../../src/journal/writer.js'
 
@@ -73,6 +81,42 @@ describe('journal records', () => {
       const record = { kind: 'event' as const, t: e.received, event: e }
       expect(decodeRecord(encodeRecord(record).trimEnd())).toEqual(record)
     }
+  })
+})
+
+describe('frameEventInto', () => {
+  it('writes the bytes encodeRecord writes, for any numbers, seq or not, and tags or topic that change', () => {
+    const base = { ...event(1), tags: { site: 'gh' } }
+    const events: Event[] = [
+      { ...base, time: 1_764_489_600_123, received: 1_764_489_600_456, seq: 0 },
+      { ...base, time: 1_764_489_600_123.5, received: 9, seq: -42 }, // fractional time (seconds × 1000)
+      { ...base, time: 0, received: -0, seq: Number.MAX_SAFE_INTEGER },
+      { ...base, time: 2 ** 60, received: 1e21, seq: 0.1 }, // beyond safe integers: as String() writes them
+      { ...base, time: -1_000_000, received: 10, data: { text: 'grüße 𝄞 "q"\n', n: [1.5, null, true] } },
+      { ...base, tags: { site: 'other', zone: 'z "1"' }, topic: 'devices/dev-1/other' },
+    ]
+    delete (events[5] as Event).seq
+    for (const e of events) {
+      const t = e.received + 7
+      const json = JSON.stringify(e.data)
+      const buf = Buffer.alloc(eventRecordRoom(e, json))
+      const end = frameEventInto(buf, 0, e, t, json)
+      const line = encodeRecord({ kind: 'event', t, event: e })
+      expect(buf.subarray(0, end).toString()).toBe(line)
+      expect(decodeRecord(line.trimEnd())).toEqual(JSON.parse(line.slice(9))) // the checksum holds
+    }
+  })
+
+  it('checksums every digit: a record with one digit changed no longer decodes', () => {
+    const e = { ...event(3), time: 1_764_489_600_123, seq: 5 }
+    const json = JSON.stringify(e.data)
+    const buf = Buffer.alloc(eventRecordRoom(e, json))
+    const line = buf.subarray(0, frameEventInto(buf, 0, e, 9, json) - 1).toString()
+    expect(decodeRecord(line)).not.toBeNull()
+    expect(decodeRecord(line.replace('1764489600123', '1764489600124'))).toBeNull()
+    expect(
+      decodeRecord(line.replace(/^0/, '1').replace(/^([1-9a-f])/, (c) => (c === '1' ? '2' : '1'))),
+    ).toBeNull()
   })
 })
 
