@@ -168,7 +168,7 @@ function apiRoutes(deps: ApiDeps): Route[] {
       const row = model.deviceRow(id as string)
       if (!row) throw new HttpError(404, `no device "${id}" (not registered and never seen)`)
       const measurement = row.type ? (deps.catalog.types.get(row.type)?.measurement ?? null) : null
-      const memory = () => model.devices.get(id as string)?.recent.toArray() ?? []
+      const memory = () => model.devices.samples(id as string)
       sendJson(res, 200, await deps.history.history(id as string, measurement, memory))
     }),
     get(/^\/api\/alerts$/, (_q, res) =>

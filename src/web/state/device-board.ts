@@ -14,7 +14,10 @@ export interface SeenDevice {
   lastSeen: number
   values: Record<string, unknown>
   tags: Record<string, string>
+  /** Recent readings for the chart; read them with DeviceBoard.samples (the newest may not be in it yet). */
   recent: SampleRing
+  /** Event time of `values` while they are not in `recent` yet; null once they are. */
+  valuesAt: number | null
 }
 
 /**
@@ -42,6 +45,7 @@ export class DeviceBoard {
         values: {},
         tags: {},
         recent: new SampleRing(this.samplesPerDevice),
+        valuesAt: null,
       }
       this.devices.set(e.device, d)
       if (this.devices.size > this.maxDevices) this.evictStale(d)
@@ -51,10 +55,33 @@ export class DeviceBoard {
     // The board's own objects, updated in place, not the event's: an event held until the device's next
     // reading outlives the young generation, and at thousands of readings a second every one of them was
     // promoted and left for a full collection. A number written to a field of the same object reuses its box.
-    d.values = copyInto(d.values, e.data)
+    // The chart's ring takes a slot's readings lazily: the board's `values` are the newest reading, and
+    // they go into the ring only when a reading starts the next slot, when the next reading has other
+    // fields (so a field the newest lacks keeps its slot value, as with a push per reading), or when the
+    // chart is read. Most readings only overwrite `values` in place: a push per reading was 2.5 % of the
+    // main thread at 10k msg/s.
+    const pending = d.valuesAt
+    if (pending !== null && SampleRing.opensSlot(pending, e.time)) {
+      d.recent.push(pending, d.values)
+      d.valuesAt = null
+    }
+    const values = copyInto(d.values, e.data)
+    if (values !== d.values && d.valuesAt !== null) d.recent.push(d.valuesAt, d.values)
+    d.values = values
+    d.valuesAt = e.time
     if (!sameTags(d.tags, e.tags)) d.tags = e.tags
-    d.recent.push(e.time, e.data)
     return d
+  }
+
+  /** A device's recent readings for its chart, oldest first (the same as a ring push per reading). */
+  samples(id: string): DeviceSample[] {
+    const d = this.devices.get(id)
+    if (d === undefined) return []
+    if (d.valuesAt !== null) {
+      d.recent.push(d.valuesAt, d.values)
+      d.valuesAt = null
+    }
+    return d.recent.toArray()
   }
 
   /**

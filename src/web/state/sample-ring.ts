@@ -28,9 +28,15 @@ export class SampleRing {
     this.times = new Float64Array(this.length)
   }
 
+  /** Whether a reading at `t` goes to a new slot after one at `newest` (see push). */
+  static opensSlot(newest: number, t: number): boolean {
+    return Math.floor(t / SAMPLE_SPACING_MS) !== Math.floor(newest / SAMPLE_SPACING_MS) || t < newest
+  }
+
   /** A reading's numeric fields (booleans as 0/1) at time `t`. */
   push(t: number, data: Readonly<Record<string, unknown>>): void {
-    // Slots are aligned to SAMPLE_SPACING_MS of device time; only the newest slot is ever updated.
+    // Slots are aligned to SAMPLE_SPACING_MS of device time; only the newest slot is ever updated. A
+    // reading older than the newest slot's starts its own slot (a device clock that jumped back).
     const bucket = Math.floor(t / SAMPLE_SPACING_MS)
     if (this.count === 0 || bucket !== this.newestBucket || t < (this.times[this.newest] as number)) {
       this.newestBucket = bucket

@@ -111,12 +111,48 @@ describe('status page memory is bounded', () => {
     expect(ids).toContain('d0')
     expect(ids).toContain('new')
     expect(ids).not.toContain('d1') // the least recently heard
-    expect(
-      board
-        .get('d0')
-        ?.recent.toArray()
-        .map((s) => s.v.v),
-    ).toEqual([0, 100 * SAMPLE_SPACING_MS])
+    expect(board.samples('d0').map((s) => s.v.v)).toEqual([0, 100 * SAMPLE_SPACING_MS])
+  })
+
+  it("DeviceBoard's chart samples are what a ring pushed with every reading holds, read at any moment", () => {
+    const board = new DeviceBoard(10, 6)
+    const ring = new SampleRing(6)
+    const s = SAMPLE_SPACING_MS
+    // Same-slot overwrites, a device alternating its fields, a clock that jumps back, and booleans.
+    const readings: [number, Record<string, unknown>][] = [
+      [0, { t: 1, rh: 40 }],
+      [100, { t: 2, rh: 41 }],
+      [200, { rh: 42, on: true }], // other fields in the same slot: t keeps 2
+      [300, { t: 3 }],
+      [s, { t: 4, rh: 43 }],
+      [s + 1, { t: 5, rh: 44 }],
+      [50, { t: 6 }], // older than the newest: a slot of its own
+      [2 * s, { t: 7, on: false }],
+      [3 * s + 5, { t: 8 }],
+      [3 * s + 6, { rh: 45 }],
+      [3 * s + 7, { rh: 46 }],
+      [5 * s, { t: 9, rh: 47 }],
+      [7 * s, { t: 10 }],
+      [9 * s, { t: 11 }], // beyond the capacity: the oldest slots go
+    ]
+    readings.forEach(([time, data], i) => {
+      board.observe({
+        device: 'd',
+        type: 't',
+        stream: 'telemetry',
+        time,
+        received: i,
+        data,
+        tags: {},
+        source: 'mqtt',
+        topic: 'devices/d/telemetry',
+      })
+      ring.push(time, data)
+      if (i % 3 === 1) expect(board.samples('d')).toEqual(ring.toArray()) // reading commits the newest
+      // The first slot's fields, each from the newest reading that had it.
+      if (i === 4) expect(board.samples('d')[0]).toEqual({ t: 300, v: { t: 3, rh: 42, on: 1 } })
+    })
+    expect(board.samples('d')).toEqual(ring.toArray())
   })
 
   it('CommandLog: latest status per id; beyond its size the oldest finished command goes, a pending one stays', () => {
