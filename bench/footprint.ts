@@ -6,6 +6,9 @@
  *   --seconds N    load per case (default 20)
  *   --soak         one 10-minute c10-10k run; prints RSS every 10 s (flat or not)
  *   --node-flags=… the gateway's node flags instead of the service's (to measure a V8 setting)
+ *   --warm other|same  before each gateway case's measured run: 2 s of readings (none hot) from 1000 other
+ *                  devices (warm code, new devices) or from the same devices, then 1.5 s quiet: what of the
+ *                  start-up second is the JIT and what is new devices (docs/footprint.md, fifth round)
  *
  * The gateway runs as deployed: the esbuild bundle with the node flags of config/tidegate.service,
  * default config except listeners and maxConnections, shipped catalog and rules plus one per-event
@@ -65,8 +68,12 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '20' },
     soak: { type: 'boolean', default: false },
     'node-flags': { type: 'string' },
+    warm: { type: 'string' },
   },
 })
+if (args.warm !== undefined && args.warm !== 'other' && args.warm !== 'same')
+  throw new Error(`--warm is "other" or "same", not "${args.warm}"`)
+const warm = args.warm as 'other' | 'same' | undefined
 const cases = args.soak ? ['c10-10k'] : args.case.split(',')
 const seconds = args.soak ? 600 : Number(args.seconds)
 for (const c of cases) if (!ALL.includes(c)) throw new Error(`unknown case ${c} (cases: ${ALL.join(', ')})`)
@@ -141,6 +148,7 @@ async function gatewayCase(name: string): Promise<CaseResult> {
       mode: 'rule',
       pid: g.server.pid,
       metricsUrl: `http://127.0.0.1:${g.httpPort}/metrics`,
+      warm,
       landed: (sent) => countLanded(client, sent),
     })
     const child = g.server.child

@@ -6,7 +6,7 @@
  * each device at its own phase, so the rule's publishes are paced like the readings (~1.5k/s at 10k msg/s);
  * its send time (CLOCK_MONOTONIC, shared by all processes of the box) goes to the parent over IPC.
  *
- * argv: JSON { port, connections, devices, rate, seconds }
+ * argv: JSON { port, connections, devices, rate, seconds, warm? }
  * IPC out: { hot: number[] } (device, seq, µs triples) every 200 ms; { beforeDisconnect } when everything was
  * sent (IPC in: { disconnect } lets it go on); { done, sent, hot } at the end.
  */
@@ -20,7 +20,15 @@ interface Options {
   devices: number
   rate: number
   seconds: number
+  /**
+   * Before `ready`: 2 s of readings at `rate` (none hot) from 1000 other devices ('other': warms the code,
+   * the measured devices are still new) or from the measured devices themselves ('same'), then 1.5 s quiet.
+   */
+  warm?: 'other' | 'same'
 }
+
+const WARM_MS = 2000
+const WARM_QUIET_MS = 1500
 
 const o = JSON.parse(process.argv[2] ?? '{}') as Options
 
@@ -60,12 +68,12 @@ async function main(): Promise<void> {
     sockets.push(
       ...(await Promise.all(Array.from({ length: Math.min(50, o.connections - i) }, (_, k) => open(i + k)))),
     )
-  process.send?.({ ready: true })
-  await new Promise<void>((resolve) => process.once('message', () => resolve()))
-
   const topics = Array.from({ length: o.devices }, (_, d) => Buffer.from(`devices/fp-${d}/telemetry`))
   const seqs = new Array<number>(o.devices).fill(0)
   const lastTs = new Array<number>(o.devices).fill(0)
+  const warmSent = o.warm ? await warmUp(sockets, o.warm === 'same' ? topics : undefined, seqs, lastTs) : 0
+  process.send?.({ ready: true })
+  await new Promise<void>((resolve) => process.once('message', () => resolve()))
   const perConnection: Buffer[][] = sockets.map(() => [])
   let hot: number[] = []
   let hotTotal = 0
@@ -131,7 +139,35 @@ async function main(): Promise<void> {
     process.on('message', onMessage)
   })
   for (const s of sockets) s.end(Buffer.from([0xe0, 0])) // DISCONNECT
-  process.send?.({ done: true, sent, hot: hotTotal, unsentBytes }, () => process.disconnect())
+  process.send?.({ done: true, sent, warmSent, hot: hotTotal, unsentBytes }, () => process.disconnect())
+}
+
+/**
+ * The warm-up (Options.warm): readings paced at `rate`, none hot, from `topics` (continuing their seq and
+ * time) or from other devices; returns how many were sent (they land in InfluxDB too).
+ */
+async function warmUp(sockets: Socket[], topics: Buffer[] | undefined, seqs: number[], lastTs: number[]) {
+  const warmTopics =
+    topics ?? Array.from({ length: o.devices }, (_, d) => Buffer.from(`devices/fp-warm-${d}/telemetry`))
+  const started = performance.now()
+  let sent = 0
+  while (performance.now() < started + WARM_MS) {
+    const due = Math.floor(((performance.now() - started) / 1000) * o.rate) - sent
+    const batches: Buffer[][] = sockets.map(() => [])
+    for (let n = 0; n < due; n++, sent++) {
+      const device = sent % o.devices
+      const seq = topics ? (seqs[device] as number) : Math.floor(sent / o.devices)
+      if (topics) seqs[device] = seq + 1
+      const ts = Math.max(Date.now(), (lastTs[device] as number) + 1)
+      if (topics) lastTs[device] = ts
+      const payload = `{"temperature":${(20 + (seq % 90) / 10).toFixed(1)},"humidity":40,"ts":${ts},"seq":${seq}}`
+      batches[device % sockets.length]?.push(publishPacket(warmTopics[device] as Buffer, payload))
+    }
+    batches.forEach((b, i) => b.length && sockets[i]?.write(Buffer.concat(b)))
+    await new Promise((r) => setTimeout(r, 1))
+  }
+  await new Promise((r) => setTimeout(r, WARM_QUIET_MS))
+  return sent
 }
 
 main().catch((err: unknown) => {

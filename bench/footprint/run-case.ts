@@ -16,6 +16,8 @@ export interface CaseLoad {
   pid: number
   /** Gateway /metrics (event-loop delay over the run); none for the baseline. */
   metricsUrl?: string
+  /** Warm the gateway up before the measured run (publisher.ts, Options.warm). */
+  warm?: 'other' | 'same' | undefined
   /** Counts what landed in InfluxDB once the load ended (gateway only). */
   landed?: (sent: number) => Promise<number>
 }
@@ -81,6 +83,7 @@ export async function runCase(c: CaseLoad): Promise<CaseResult> {
     devices: c.devices,
     rate: c.rate,
     seconds: c.seconds,
+    ...(c.warm ? { warm: c.warm } : {}),
   })
   publisher.on('message', (m: { hot?: number[] }) => m.hot && reactions.addSent(m.hot))
   try {
@@ -94,7 +97,7 @@ export async function runCase(c: CaseLoad): Promise<CaseResult> {
     const trendTimer = setInterval(() => trend.push((readProc(c.pid)?.rssBytes ?? 0) / 1_048_576), 10_000)
     sampler.start()
     if (c.metricsUrl) await scrape(c.metricsUrl) // starts a fresh event-loop-delay window
-    const done = waitMessage<{ done?: boolean; sent: number; unsentBytes: number }>(
+    const done = waitMessage<{ done?: boolean; sent: number; warmSent: number; unsentBytes: number }>(
       publisher,
       (m) => m.done === true,
     )
@@ -111,13 +114,14 @@ export async function runCase(c: CaseLoad): Promise<CaseResult> {
       .then(async () => (metricsUrl ? await scrape(metricsUrl) : undefined))
       .finally(() => publisher.connected && publisher.send({ disconnect: true }))
     loadWindow.catch(() => undefined) // awaited below; a publisher that died is reported by `done`
-    const { sent, unsentBytes } = await done
+    const { sent, warmSent, unsentBytes } = await done
     // Reactions still on their way; then what the last IPC batches carry.
     const until = Date.now() + 5000
     while (reactions.received < reactions.hotSent && Date.now() < until) await sleep(100)
     await sleep(300)
     const metrics = c.metricsUrl ? await scrape(c.metricsUrl) : undefined
-    const landed = c.landed ? await c.landed(sent) : undefined
+    // The warm-up's readings land too: counted as sent, so "points lost" still compares like with like.
+    const landed = c.landed ? await c.landed(sent + warmSent) : undefined
     clearInterval(trendTimer)
     const proc = sampler.stop()
     const start = await startWindow
@@ -127,7 +131,7 @@ export async function runCase(c: CaseLoad): Promise<CaseResult> {
     const el = (q: string) => delay(steady, q)
     const reaction = reactions.percentiles()
     return {
-      sent,
+      sent: sent + warmSent,
       unsentBytes,
       ...(landed !== undefined ? { landed } : {}),
       hotSent: reactions.hotSent,
