@@ -1,6 +1,7 @@
 import type { CommandOutcome } from '../commands/command-outcome.js'
 import type { DeadLetter } from '../core/dead-letter.js'
 import type { Event } from '../core/event.js'
+import type { DeviceType } from '../devices/catalog.js'
 import type { GatewayContext } from '../extension.js'
 import type { AlertTransition } from '../rules/effects.js'
 import type { Features } from './features.js'
@@ -40,17 +41,32 @@ export interface DeviceRow {
  */
 export class StatusModel {
   readonly rates = new RateHistory()
-  readonly devices = new DeviceBoard(LIMITS.devices, LIMITS.samplesPerDevice)
+  readonly devices = new DeviceBoard(LIMITS.devices, LIMITS.samplesPerDevice, (type) => this.notCharted(type))
   readonly alerts = new AlertBoard(LIMITS.alertTransitions)
   readonly commands = new CommandLog(LIMITS.commands)
   readonly deadLetters = new Ring<DeadLetter>(LIMITS.deadLetters)
   /** Messages in since start: accepted device events plus dead letters. */
   private messagesIn = 0
 
+  /** Per device type (the object: a catalog reload brings new ones), its time and sequence fields. */
+  private readonly nonMeasurements = new WeakMap<DeviceType, ReadonlySet<string>>()
+
   constructor(
-    private readonly ctx: Pick<GatewayContext, 'broker' | 'sink' | 'config'>,
+    private readonly ctx: Pick<GatewayContext, 'broker' | 'sink' | 'config' | 'catalog'>,
     private readonly features: Features,
   ) {}
+
+  /** A type's time and sequence fields: in every reading, but not what a chart of the device shows. */
+  private notCharted(typeName: string): ReadonlySet<string> | undefined {
+    const type = this.ctx.catalog.types.get(typeName)
+    if (type === undefined) return undefined
+    let fields = this.nonMeasurements.get(type)
+    if (fields === undefined) {
+      fields = new Set([type.timeField, type.seqField])
+      this.nonMeasurements.set(type, fields)
+    }
+    return fields
+  }
 
   onEvent(e: Event): SeenDevice | null {
     if (e.source !== 'internal') this.messagesIn++

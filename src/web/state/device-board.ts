@@ -30,6 +30,11 @@ export class DeviceBoard {
   constructor(
     private readonly maxDevices: number,
     private readonly samplesPerDevice: number,
+    /**
+     * A type's fields that are not measurements (its time and sequence fields): not charted. A column is
+     * 8 bytes a slot, 2.9 KB a device at 360 slots: two such fields were 5.8 MB at 1000 devices.
+     */
+    private readonly notCharted: (type: string) => ReadonlySet<string> | undefined = () => undefined,
   ) {}
 
   /** A telemetry event; returns the updated device (null for other streams). */
@@ -62,11 +67,12 @@ export class DeviceBoard {
     // main thread at 10k msg/s.
     const pending = d.valuesAt
     if (pending !== null && SampleRing.opensSlot(pending, e.time)) {
-      d.recent.push(pending, d.values)
+      d.recent.push(pending, d.values, this.notCharted(d.type))
       d.valuesAt = null
     }
     const values = copyInto(d.values, e.data)
-    if (values !== d.values && d.valuesAt !== null) d.recent.push(d.valuesAt, d.values)
+    if (values !== d.values && d.valuesAt !== null)
+      d.recent.push(d.valuesAt, d.values, this.notCharted(d.type))
     d.values = values
     d.valuesAt = e.time
     if (!sameTags(d.tags, e.tags)) d.tags = e.tags
@@ -78,7 +84,7 @@ export class DeviceBoard {
     const d = this.devices.get(id)
     if (d === undefined) return []
     if (d.valuesAt !== null) {
-      d.recent.push(d.valuesAt, d.values)
+      d.recent.push(d.valuesAt, d.values, this.notCharted(d.type))
       d.valuesAt = null
     }
     return d.recent.toArray()

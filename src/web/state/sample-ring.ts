@@ -33,8 +33,8 @@ export class SampleRing {
     return Math.floor(t / SAMPLE_SPACING_MS) !== Math.floor(newest / SAMPLE_SPACING_MS) || t < newest
   }
 
-  /** A reading's numeric fields (booleans as 0/1) at time `t`. */
-  push(t: number, data: Readonly<Record<string, unknown>>): void {
+  /** A reading's numeric fields (booleans as 0/1) at time `t`, except those in `skip`. */
+  push(t: number, data: Readonly<Record<string, unknown>>, skip?: ReadonlySet<string>): void {
     // Slots are aligned to SAMPLE_SPACING_MS of device time; only the newest slot is ever updated. A
     // reading older than the newest slot's starts its own slot (a device clock that jumped back).
     const bucket = Math.floor(t / SAMPLE_SPACING_MS)
@@ -48,6 +48,7 @@ export class SampleRing {
     const slot = this.newest
     this.times[slot] = t
     for (const k in data) {
+      if (skip?.has(k)) continue
       const x = data[k]
       const v = typeof x === 'number' ? x : typeof x === 'boolean' ? (x ? 1 : 0) : Number.NaN
       if (!Number.isFinite(v)) continue

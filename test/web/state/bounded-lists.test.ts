@@ -89,6 +89,28 @@ describe('status page memory is bounded', () => {
     expect(d?.tags).toEqual({})
   })
 
+  it("DeviceBoard does not chart a type's time and sequence fields (they would cost a column each)", () => {
+    const board = new DeviceBoard(10, 4, (type) => (type === 'climate' ? new Set(['ts', 'seq']) : undefined))
+    const reading = (type: string, time: number, data: Record<string, unknown>) =>
+      board.observe({
+        device: type,
+        type,
+        stream: 'telemetry',
+        time,
+        received: time,
+        data,
+        tags: {},
+        source: 'mqtt',
+        topic: `devices/${type}/telemetry`,
+      })
+    reading('climate', 0, { t: 20, ts: 1_764_489_600_000, seq: 1 })
+    reading('climate', SAMPLE_SPACING_MS, { t: 21, ts: 1_764_489_610_000, seq: 2 })
+    reading('other', 0, { t: 20, ts: 5, seq: 1 })
+    expect(board.samples('climate').map((x) => x.v)).toEqual([{ t: 20 }, { t: 21 }])
+    expect(board.samples('other').map((x) => x.v)).toEqual([{ t: 20, ts: 5, seq: 1 }])
+    expect(board.get('climate')?.values).toEqual({ t: 21, ts: 1_764_489_610_000, seq: 2 }) // the table shows them
+  })
+
   it('DeviceBoard: beyond its bound the least recently heard devices are forgotten, however long ago they were first seen', () => {
     const board = new DeviceBoard(10, 4)
     const reading = (device: string, received: number) =>
