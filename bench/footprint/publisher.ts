@@ -163,7 +163,9 @@ async function warmUp(sockets: Socket[], topics: Buffer[] | undefined, seqs: num
       const payload = `{"temperature":${(20 + (seq % 90) / 10).toFixed(1)},"humidity":40,"ts":${ts},"seq":${seq}}`
       batches[device % sockets.length]?.push(publishPacket(warmTopics[device] as Buffer, payload))
     }
-    batches.forEach((b, i) => b.length && sockets[i]?.write(Buffer.concat(b)))
+    batches.forEach((b, i) => {
+      if (b.length) sockets[i]?.write(Buffer.concat(b))
+    })
     await new Promise((r) => setTimeout(r, 1))
   }
   await new Promise((r) => setTimeout(r, WARM_QUIET_MS))
