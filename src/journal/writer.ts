@@ -17,6 +17,7 @@ import { createGzip } from 'node:zlib'
 import type { Event } from '../core/event.js'
 import {
   decodeRecord,
+  eventPrefixBytes,
   eventRecordRoom,
   frameEventInto,
   frameInto,
@@ -126,13 +127,14 @@ export class JournalWriter {
   /** `append({ kind: 'event', t, event })` without the record object: the hot path, once per event. */
   appendEvent(event: Event, t: number): void {
     const dataJson = JSON.stringify(event.data)
-    const room = eventRecordRoom(event, dataJson)
+    const prefix = eventPrefixBytes(event) // looked up once: room and frame both need it
+    const room = eventRecordRoom(prefix, dataJson)
     const fit = this.makeRoom(room)
     if (fit === 'alone') {
       const own = Buffer.allocUnsafe(room)
-      this.writeChunk(own.subarray(0, frameEventInto(own, 0, event, t, dataJson)), 1)
+      this.writeChunk(own.subarray(0, frameEventInto(own, 0, prefix, event, t, dataJson)), 1)
     } else if (fit === 'fits') {
-      this.used = frameEventInto(this.bytes, this.used, event, t, dataJson)
+      this.used = frameEventInto(this.bytes, this.used, prefix, event, t, dataJson)
       this.bufferedRecords++
     }
   }

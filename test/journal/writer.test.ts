@@ -16,6 +16,7 @@ import { readJournal } from '../../src/journal/reader.js'
 import {
   decodeRecord,
   encodeRecord,
+  eventPrefixBytes,
   eventRecordRoom,
   frameEventInto,
   frameInto,
@@ -99,8 +100,9 @@ describe('frameEventInto', () => {
     for (const e of events) {
       const t = e.received + 7
       const json = JSON.stringify(e.data)
-      const buf = Buffer.alloc(eventRecordRoom(e, json))
-      const end = frameEventInto(buf, 0, e, t, json)
+      const prefix = eventPrefixBytes(e)
+      const buf = Buffer.alloc(eventRecordRoom(prefix, json))
+      const end = frameEventInto(buf, 0, prefix, e, t, json)
       const line = encodeRecord({ kind: 'event', t, event: e })
       expect(buf.subarray(0, end).toString()).toBe(line)
       expect(decodeRecord(line.trimEnd())).toEqual(JSON.parse(line.slice(9))) // the checksum holds
@@ -110,8 +112,9 @@ describe('frameEventInto', () => {
   it('checksums every digit: a record with one digit changed no longer decodes', () => {
     const e = { ...event(3), time: 1_764_489_600_123, seq: 5 }
     const json = JSON.stringify(e.data)
-    const buf = Buffer.alloc(eventRecordRoom(e, json))
-    const line = buf.subarray(0, frameEventInto(buf, 0, e, 9, json) - 1).toString()
+    const prefix = eventPrefixBytes(e)
+    const buf = Buffer.alloc(eventRecordRoom(prefix, json))
+    const line = buf.subarray(0, frameEventInto(buf, 0, prefix, e, 9, json) - 1).toString()
     expect(decodeRecord(line)).not.toBeNull()
     expect(decodeRecord(line.replace('1764489600123', '1764489600124'))).toBeNull()
     expect(
