@@ -33,11 +33,16 @@ export interface WriteResult {
  * precision, gzip), /query (v1 and v2's compatibility endpoint) for admin and tests. One job: speak HTTP.
  */
 export class InfluxHttpClient {
-  /** Writes reuse their connections (idle ones do not keep the process alive). */
-  private readonly httpAgent = new HttpAgent({ keepAlive: true })
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true })
+  /** Writes reuse their connections (an idle one does not keep the process alive). */
+  private readonly agent: HttpAgent
+  private readonly request: typeof httpRequest
 
-  constructor(private readonly target: InfluxTarget) {}
+  constructor(private readonly target: InfluxTarget) {
+    // Not `new URL()`: a malformed url fails each write (retried, reported) as it did with fetch, not the start.
+    const https = /^https:/i.test(target.url)
+    this.agent = new (https ? HttpsAgent : HttpAgent)({ keepAlive: true })
+    this.request = https ? httpsRequest : httpRequest
+  }
 
   get api(): 'v1' | 'v2' {
     return this.target.api ?? 'v1'
@@ -80,15 +85,14 @@ export class InfluxHttpClient {
   async write(body: string | Buffer, signal?: AbortSignal): Promise<WriteResult> {
     const compressed = await gzip(body, { level: this.target.gzipLevel ?? constants.Z_DEFAULT_COMPRESSION })
     const timeout = AbortSignal.timeout(this.target.timeoutMs)
-    const url = new URL(this.writeUrl())
-    const https = url.protocol === 'https:'
+    const url = this.writeUrl()
     const answer = await new Promise<{ status: number; text: string; retryAfter: string | undefined }>(
       (resolve, reject) => {
-        const req = (https ? httpsRequest : httpRequest)(
+        const req = this.request(
           url,
           {
             method: 'POST',
-            agent: https ? this.httpsAgent : this.httpAgent,
+            agent: this.agent,
             headers: this.authHeaders({
               'content-encoding': 'gzip',
               'content-type': 'text/plain; charset=utf-8',
