@@ -1,7 +1,6 @@
 import type { CommandOutcome } from '../commands/command-outcome.js'
 import type { DeadLetter } from '../core/dead-letter.js'
 import type { Event } from '../core/event.js'
-import type { DeviceType } from '../devices/catalog.js'
 import type { GatewayContext } from '../extension.js'
 import type { AlertTransition } from '../rules/effects.js'
 import type { Features } from './features.js'
@@ -48,8 +47,8 @@ export class StatusModel {
   /** Messages in since start: accepted device events plus dead letters. */
   private messagesIn = 0
 
-  /** Per device type (the object: a catalog reload brings new ones), its time and sequence fields. */
-  private readonly nonMeasurements = new WeakMap<DeviceType, ReadonlySet<string>>()
+  /** Per device type name, its time and sequence fields (the catalog is loaded once, at start). */
+  private readonly nonMeasurements = new Map<string, ReadonlySet<string>>()
 
   constructor(
     private readonly ctx: Pick<GatewayContext, 'broker' | 'sink' | 'config' | 'catalog'>,
@@ -58,12 +57,12 @@ export class StatusModel {
 
   /** A type's time and sequence fields: in every reading, but not what a chart of the device shows. */
   private notCharted(typeName: string): ReadonlySet<string> | undefined {
-    const type = this.ctx.catalog.types.get(typeName)
-    if (type === undefined) return undefined
-    let fields = this.nonMeasurements.get(type)
+    let fields = this.nonMeasurements.get(typeName)
     if (fields === undefined) {
+      const type = this.ctx.catalog.types.get(typeName)
+      if (type === undefined) return undefined
       fields = new Set([type.timeField, type.seqField])
-      this.nonMeasurements.set(type, fields)
+      this.nonMeasurements.set(typeName, fields)
     }
     return fields
   }

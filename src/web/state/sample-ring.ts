@@ -20,7 +20,6 @@ export class SampleRing {
   private readonly fields = new Map<string, Float64Array>()
   /** Index of the newest slot. */
   private newest = -1
-  private newestBucket = 0
   private count = 0
 
   constructor(readonly capacity: number) {
@@ -37,9 +36,7 @@ export class SampleRing {
   push(t: number, data: Readonly<Record<string, unknown>>, skip?: ReadonlySet<string>): void {
     // Slots are aligned to SAMPLE_SPACING_MS of device time; only the newest slot is ever updated. A
     // reading older than the newest slot's starts its own slot (a device clock that jumped back).
-    const bucket = Math.floor(t / SAMPLE_SPACING_MS)
-    if (this.count === 0 || bucket !== this.newestBucket || t < (this.times[this.newest] as number)) {
-      this.newestBucket = bucket
+    if (this.count === 0 || SampleRing.opensSlot(this.times[this.newest] as number, t)) {
       if (this.count === this.length && this.length < this.capacity) this.grow()
       this.newest = (this.newest + 1) % this.length
       if (this.count < this.length) this.count++
