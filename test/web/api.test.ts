@@ -80,6 +80,13 @@ describe('status page API and event stream', () => {
         return `${h.source} ${(h.samples as { v: Body }[]).map((s) => s.v.temperature).join(',')}`
       })
       .toBe('memory 20,21,22')
+    // The type's time field (`ts` for climate-sensor) is in the readings but not charted: only measurements.
+    const h = (await (await fetch(`${g.base}/api/devices/sensor-b/history`)).json()) as Body
+    expect((h.samples as { v: Body }[]).map((s) => Object.keys(s.v))).toEqual([
+      ['temperature'],
+      ['temperature'],
+      ['temperature'],
+    ])
   }, 20_000)
 
   it('an operator command goes through the dispatcher to devices/<id>/commands/<name>; bad params are refused with the reason', async () => {
