@@ -166,8 +166,8 @@ export class BoundedState {
 
 /**
  * The packet with a payload of its own when it is a view into a larger buffer. A publish's payload is a view
- * into the piece its connection read (up to 64 KiB from an aggregator that was behind); kept as the retained
- * message for days, that view would keep the whole piece in memory. Live deliveries share the original.
+ * into the piece its connection read (4 KiB, or a larger packet that mqtt-packet gathered); kept as the
+ * retained message for days, that view would keep the whole piece in memory. Live deliveries share the original.
  */
 function ownPayload<P extends { payload: Buffer }>(packet: P): P {
   const payload = packet.payload
