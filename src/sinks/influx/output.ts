@@ -68,7 +68,8 @@ export class InfluxOutput implements OutputPlugin {
       if (batch.signal.aborted) throw err
       this.state.reachable = false
       const e = err as Error
-      // fetch says only "fetch failed"; the cause has ECONNREFUSED and friends.
+      // The cause carries the reason where the message does not: fetch's "fetch failed" (ECONNREFUSED and
+      // friends), an aborted write's timeout.
       return { ms: null, error: e.cause ? `${e.message}: ${String(e.cause)}` : e.message }
     }
     this.state.reachable = true

@@ -79,7 +79,8 @@ export class Delivery {
     } catch (err) {
       attempt.throwIfAborted()
       const e = err as Error
-      // fetch says only "fetch failed"; the cause has ECONNREFUSED and friends.
+      // The cause carries the reason where the message does not: fetch's "fetch failed" (ECONNREFUSED and
+      // friends), an aborted write's timeout.
       return { kind: 'retryAfter', ms: null, error: e.cause ? `${e.message}: ${String(e.cause)}` : e.message }
     }
   }
