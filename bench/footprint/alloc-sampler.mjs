@@ -1,5 +1,5 @@
 // Preloaded into the gateway (docs/footprint.md, "How to measure"):
-//   npm run bench:footprint -- --case c10-10k --node-flags="--max-semi-space-size=2 --max-old-space-size=128 --import=./bench/footprint/alloc-sampler.mjs"
+//   npm run bench:footprint -- --case c10-10k --node-flags="--max-semi-space-size=1 --max-old-space-size=128 --v8-pool-size=1 --import=./bench/footprint/alloc-sampler.mjs"
 // V8's sampling heap profiler,
 // keeping the objects young and old GCs collected, so the profile shows what is *allocated* (the garbage
 // a scavenge pays for), not only what stays alive. Samples from ALLOC_FROM_S to ALLOC_FROM_S + ALLOC_FOR_S

@@ -1,5 +1,5 @@
 // Preloaded into the gateway (docs/footprint.md, "How to measure"):
-//   npm run bench:footprint -- --case c10-10k --node-flags="--max-semi-space-size=2 --max-old-space-size=128 --import=./bench/footprint/gc-counter.mjs"
+//   npm run bench:footprint -- --case c10-10k --node-flags="--max-semi-space-size=1 --max-old-space-size=128 --v8-pool-size=1 --import=./bench/footprint/gc-counter.mjs"
 // Counts garbage collections by kind from GC_FROM_S to GC_FROM_S + GC_FOR_S seconds after start, with their
 // total and longest pause, and how fast the old generation grows (what survives the young one),
 // and writes bench/results/gc-<pid>.json. Why: the reaction-time tail at 10k msg/s is mostly GC pauses, and
