@@ -55,6 +55,18 @@ describe('status page memory is bounded', () => {
     )
   })
 
+  it('SampleRing keeps values to float32 precision and gives back the shortest decimal of each: a reading reads back as sent', () => {
+    const sent = [21.37, -0.1, 1e-7, 3.3333333, 1013.25, 0.5, 12_345_678, -273.15, 99.99999]
+    const r = new SampleRing(sent.length)
+    sent.forEach((x, i) => {
+      r.push(i * SAMPLE_SPACING_MS, { x, big: 123_456_789 })
+    })
+    expect(r.toArray().map((s) => s.v.x)).toEqual(sent)
+    // A value column is float32 (4 bytes a slot, not 8): past its 24-bit mantissa an integer comes back
+    // as its nearest float32, not garbled.
+    expect(r.toArray()[0]?.v.big).toBe(123_456_792)
+  })
+
   it("DeviceBoard keeps a device's last values and tags in its own objects, not the event's", () => {
     const board = new DeviceBoard(10, 4)
     const event = (data: Record<string, unknown>, tags: Record<string, string>) => ({
