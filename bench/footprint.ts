@@ -40,6 +40,7 @@ import {
   startMosquitto,
   writeGatewayConfig,
 } from './footprint/processes.js'
+import { rssTrend } from './footprint/rss-trend.js'
 import { type CaseResult, heapAfterDevices, perConnectionCost, runCase, sleep } from './footprint/run-case.js'
 
 const LOAD_CASES: Record<string, { connections: number; rate: number; pin?: boolean }> = {
@@ -155,6 +156,13 @@ async function gatewayCase(name: string): Promise<CaseResult> {
     if (child.exitCode !== null || child.signalCode !== null)
       throw new Error(`gateway died during the run (${g.server.exitReason()}); its stderr is above`)
     if (args.soak) log(`soak RSS every 10 s (MB): ${r.rssTrendMB.map((x) => x.toFixed(0)).join(' ')}`)
+    if (seconds >= 600) {
+      const t = rssTrend(r.rssTrendMB)
+      log(
+        `${name}: RSS means per 10 minutes (MB): ${t.blockMeansMB.map((x) => x.toFixed(1)).join(' ')}; ` +
+          `slope ${t.slopeMBPerMin.toFixed(2)} MB/min over the run, ${t.lastBlockSlopeMBPerMin.toFixed(2)} over its last 10 minutes`,
+      )
+    }
     return r
   } finally {
     await g.server.stop()
