@@ -51,7 +51,8 @@ export class SampleRing {
       if (skip?.has(k)) continue
       const x = data[k]
       const v = typeof x === 'number' ? x : typeof x === 'boolean' ? (x ? 1 : 0) : Number.NaN
-      if (!Number.isFinite(v)) continue
+      // Past float32's range (±3.4e38) a value would read back as Infinity, which JSON sends as null.
+      if (!Number.isFinite(Math.fround(v))) continue
       let column = this.fields.get(k)
       if (column === undefined) {
         if (this.fields.size >= MAX_FIELDS) continue

@@ -65,6 +65,9 @@ describe('status page memory is bounded', () => {
     // A value column is float32 (4 bytes a slot, not 8): past its 24-bit mantissa an integer comes back
     // as its nearest float32, not garbled.
     expect(r.toArray()[0]?.v.big).toBe(123_456_792)
+    // Beyond float32's range a value is left out of the chart, as NaN is, rather than sent as null.
+    r.push(sent.length * SAMPLE_SPACING_MS, { x: 1e40, big: 1 })
+    expect(r.toArray().at(-1)?.v).toEqual({ big: 1 })
   })
 
   it("DeviceBoard keeps a device's last values and tags in its own objects, not the event's", () => {
