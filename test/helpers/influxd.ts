@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { get as httpGet } from 'node:http'
+import { get as httpsGet } from 'node:https'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from './free-port.js'
@@ -21,6 +23,8 @@ export interface InfluxdOptions {
   auth?: boolean
   /** Run continuous queries (off by default: the suite's influxd only stores), checking every `runInterval`. */
   continuousQueries?: { runInterval: string }
+  /** `[http] https-enabled` with this PEM certificate and key: the url is https://, and only https answers. */
+  tls?: { certificate: string; privateKey: string }
 }
 
 function configText(dir: string, httpPort: number, rpcPort: number, options: InfluxdOptions): string {
@@ -38,6 +42,9 @@ bind-address = "127.0.0.1:${rpcPort}"
   log-enabled = false
   max-body-size = 0
   auth-enabled = ${options.auth === true}
+  https-enabled = ${options.tls !== undefined}
+  https-certificate = "${options.tls?.certificate ?? ''}"
+  https-private-key = "${options.tls?.privateKey ?? ''}"
 [monitor]
   store-enabled = false
 [continuous_queries]
@@ -48,13 +55,23 @@ bind-address = "127.0.0.1:${rpcPort}"
 `
 }
 
-async function waitForPing(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** GET /ping's status; over https the helper trusts the test's own certificate (`ca`), as nothing else does. */
+function ping(url: string, ca: Buffer | undefined): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = (ca ? httpsGet : httpGet)(`${url}/ping`, ca ? { ca } : {}, (res) => {
+      res.resume()
+      resolve(res.statusCode ?? 0)
+    })
+    req.on('error', reject)
+  })
+}
+
+async function waitForPing(url: string, child: ChildProcess, timeoutMs: number, ca?: Buffer): Promise<void> {
   const until = Date.now() + timeoutMs
   while (Date.now() < until) {
     if (child.exitCode !== null) throw new Error(`influxd exited with ${child.exitCode}`)
     try {
-      const res = await fetch(`${url}/ping`)
-      if (res.status === 204) return
+      if ((await ping(url, ca)) === 204) return
     } catch {
       // not up yet
     }
@@ -69,7 +86,8 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
   const rpcPort = await freePort()
   const confPath = join(dir, 'influxdb.conf')
   writeFileSync(confPath, configText(dir, port, rpcPort, options))
-  const url = `http://127.0.0.1:${port}`
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`
+  const ca = options.tls ? readFileSync(options.tls.certificate) : undefined
   let child: ChildProcess
   const launch = async () => {
     child = spawn('influxd', ['run', '-config', confPath], { stdio: ['ignore', 'ignore', 'pipe'] })
@@ -78,7 +96,7 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
       stderr = (stderr + d.toString()).slice(-4000)
     })
     try {
-      await waitForPing(url, child, 20_000)
+      await waitForPing(url, child, 20_000, ca)
     } catch (err) {
       child.kill('SIGKILL')
       throw new Error(`${(err as Error).message}\n${stderr}`)

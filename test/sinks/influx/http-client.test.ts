@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { InfluxHttpClient } from '../../../src/sinks/influx/http-client.js'
 import { type InfluxdHandle, startInfluxd } from '../../helpers/influxd.js'
@@ -51,6 +55,43 @@ describe('InfluxHttpClient.write against a real influxd', () => {
       error: expect.stringMatching(/database not found/),
     })
   }, 30_000)
+
+  it('writes over https to an InfluxDB whose certificate the process trusts, and refuses one it does not', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tidegate-influx-tls-'))
+    try {
+      const certificate = join(dir, 'cert.pem')
+      const privateKey = join(dir, 'key.pem')
+      // A self-signed certificate for 127.0.0.1: trusted only where NODE_EXTRA_CA_CERTS names it.
+      const subject = ['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1']
+      const files = ['-keyout', privateKey, '-out', certificate]
+      const openssl = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', ...subject, ...files]
+      execFileSync('openssl', openssl, { stdio: 'ignore' })
+      const influxd = await startInfluxd({ tls: { certificate, privateKey } })
+      servers.push(influxd)
+      expect(influxd.url).toMatch(/^https:/)
+      const child = new URL('./https-write-child.ts', import.meta.url).pathname
+      const run = (env: NodeJS.ProcessEnv, database: string) =>
+        JSON.parse(
+          execFileSync(process.execPath, ['--import', 'tsx', child, influxd.url, database], {
+            env: { ...process.env, ...env },
+            encoding: 'utf8',
+          }),
+        ) as { first?: number; second?: number; count?: number; error?: string }
+
+      // The write path verifies the certificate: an unknown issuer is an error, not a silent write.
+      const untrusted = run({ NODE_EXTRA_CA_CERTS: '' }, 'tls_untrusted')
+      expect(untrusted.error).toMatch(/self[- ]signed|SELF_SIGNED|unable to verify/i)
+
+      // Trusted (an operator's private CA goes the same way): InfluxDB answers over TLS, the point lands.
+      expect(run({ NODE_EXTRA_CA_CERTS: certificate }, 'tls_trusted')).toEqual({
+        first: 404,
+        second: 204,
+        count: 1,
+      })
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }, 60_000)
 
   it('a malformed url fails the write with the reason, not the constructor', async () => {
     const client = new InfluxHttpClient({ url: 'not a url', database: 'x', timeoutMs: 1000 })
