@@ -110,6 +110,23 @@ export function statusPageExtension(ctx: GatewayContext): Extension {
       timers.push(setInterval(push, PUSH_MS), setInterval(tick, TICK_MS))
       for (const t of timers) t.unref()
     },
+    metricSamples() {
+      const { devices, chartBytes } = model.devices.footprint()
+      return [
+        {
+          name: 'tidegate_status_devices',
+          help: 'Devices the status page keeps (last values and chart history); bounded, least recently heard forgotten first',
+          type: 'gauge',
+          value: devices,
+        },
+        {
+          name: 'tidegate_status_chart_bytes',
+          help: "Bytes of the status page's in-memory chart history (typed arrays, outside the V8 heap)",
+          type: 'gauge',
+          value: chartBytes,
+        },
+      ]
+    },
     async stop() {
       running = false
       for (const t of timers) clearInterval(t)

@@ -87,6 +87,10 @@ describe('status page API and event stream', () => {
       ['temperature'],
       ['temperature'],
     ])
+    // /metrics says what that history holds: 8 slots so far, 8 bytes of time and 4 of temperature each.
+    const metrics = await (await fetch(`${g.base}/metrics`)).text()
+    expect(metrics).toMatch(/^tidegate_status_devices 1$/m)
+    expect(metrics).toMatch(/^tidegate_status_chart_bytes 96$/m)
   }, 20_000)
 
   it('an operator command goes through the dispatcher to devices/<id>/commands/<name>; bad params are refused with the reason', async () => {

@@ -101,6 +101,13 @@ export class DeviceBoard {
     for (let i = 0; i < drop && i < byAge.length; i++) this.devices.delete((byAge[i] as SeenDevice).id)
   }
 
+  /** Devices on the board and the bytes their chart history holds: read per /metrics scrape, not per event. */
+  footprint(): { devices: number; chartBytes: number } {
+    let chartBytes = 0
+    for (const d of this.devices.values()) chartBytes += d.recent.bytes
+    return { devices: this.devices.size, chartBytes }
+  }
+
   get(id: string): SeenDevice | undefined {
     return this.devices.get(id)
   }

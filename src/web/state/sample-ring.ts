@@ -17,7 +17,12 @@ const MAX_FIELDS = 16
  * instead of 8 (1.4 instead of 2.9 KB a device once the hour is full). Times stay exact.
  */
 export class SampleRing {
-  /** Allocated slots: grows by doubling up to `capacity` (a device heard for a minute holds 8 slots, not 360). */
+  /**
+   * Allocated slots: 8, then `capacity` at once when the ninth slot opens. A device heard for a minute holds
+   * 8 slots, not 360; one that keeps reporting gets its whole hour ~90 s in, so memory levels off there and
+   * does not creep for an hour. Growing by doubling crept (8, 16, … 256, 360 over the hour), and each step
+   * left the smaller arrays as holes in malloc's heap: ~1.5× the live arrays once full.
+   */
   private length: number
   private times: Float64Array
   private readonly fields = new Map<string, Float32Array>()
@@ -65,7 +70,7 @@ export class SampleRing {
 
   /** Until the ring first fills, its slots are in order 0..count-1, so growing is a copy. */
   private grow(): void {
-    this.length = Math.min(this.capacity, this.length * 2)
+    this.length = this.capacity
     const times = new Float64Array(this.length)
     times.set(this.times)
     this.times = times
@@ -78,6 +83,13 @@ export class SampleRing {
 
   get size(): number {
     return this.count
+  }
+
+  /** Bytes of its typed arrays (outside the V8 heap): what /metrics sums as tidegate_status_chart_bytes. */
+  get bytes(): number {
+    let n = this.times.byteLength
+    for (const column of this.fields.values()) n += column.byteLength
+    return n
   }
 
   /** Oldest first, as the chart API sends them. */

@@ -70,6 +70,18 @@ describe('status page memory is bounded', () => {
     expect(r.toArray().at(-1)?.v).toEqual({ big: 1 })
   })
 
+  it('SampleRing holds 8 slots, then its whole capacity at once: memory levels off when the ninth slot opens', () => {
+    const r = new SampleRing(360)
+    const slotBytes = 8 + 2 * 4 // a float64 time and two float32 fields
+    for (let i = 0; i < 8; i++) r.push(i * SAMPLE_SPACING_MS, { a: i, b: -i })
+    expect(r.bytes).toBe(8 * slotBytes)
+    r.push(8 * SAMPLE_SPACING_MS, { a: 8, b: -8 })
+    expect(r.bytes).toBe(360 * slotBytes)
+    for (let i = 9; i < 1000; i++) r.push(i * SAMPLE_SPACING_MS, { a: i, b: -i })
+    expect(r.bytes).toBe(360 * slotBytes)
+    expect(r.toArray().map((s) => s.v.a)).toEqual(Array.from({ length: 360 }, (_, i) => i + 640))
+  })
+
   it("DeviceBoard keeps a device's last values and tags in its own objects, not the event's", () => {
     const board = new DeviceBoard(10, 4)
     const event = (data: Record<string, unknown>, tags: Record<string, string>) => ({
