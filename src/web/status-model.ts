@@ -16,8 +16,8 @@ export const LIMITS = {
   alertTransitions: 200,
   commands: 200,
   devices: 2000,
-  /** Recent readings per device for its chart without InfluxDB: an hour, one slot per 10 s (sample-ring.ts). */
-  samplesPerDevice: 360,
+  /** Recent readings per device for its chart without InfluxDB: an hour, one slot per 30 s (sample-ring.ts). */
+  samplesPerDevice: 120,
   /** Longest dead-letter payload preview, in characters. */
   payloadPreview: 200,
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { SAMPLE_SPACING_MS } from '../../src/web/state/sample-ring.js'
 import { useCleanup } from '../helpers/cleanup.js'
 import { queryUntil } from '../helpers/gateway.js'
 import { collect, connectClient } from '../helpers/mqtt.js'
@@ -66,12 +67,12 @@ describe('status page API and event stream', () => {
     cleanup.push(() => g.gateway.stop())
     const device = await connectClient(g.mqttUrl, { clientId: 'sensor-b' })
     cleanup.push(() => device.endAsync())
-    // 10 s apart in device time: the ring keeps one slot per 10 s (sample-ring.ts).
-    const t0 = Date.now() - 30_000
+    // A slot apart in device time: the ring keeps one slot per SAMPLE_SPACING_MS (sample-ring.ts).
+    const t0 = Date.now() - 3 * SAMPLE_SPACING_MS
     for (const [i, temperature] of [20, 21, 22].entries())
       await device.publishAsync(
         'devices/sensor-b/telemetry',
-        JSON.stringify({ temperature, ts: t0 + i * 10_000 }),
+        JSON.stringify({ temperature, ts: t0 + i * SAMPLE_SPACING_MS }),
         { qos: 1 },
       )
     await expect

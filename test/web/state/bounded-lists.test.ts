@@ -26,7 +26,7 @@ describe('status page memory is bounded', () => {
     expect(r.size).toBe(3)
   })
 
-  it('SampleRing: one slot per 10 s (the newest reading wins), the last N slots, numeric and boolean fields only', () => {
+  it('SampleRing: one slot per SAMPLE_SPACING_MS (the newest reading wins), the last N slots, numeric and boolean fields only', () => {
     const r = new SampleRing(3)
     r.push(0, { t: 1, on: true, name: 'x' })
     r.push(1000, { t: 2 }) // same slot: replaces, keeps fields it lacks as they were
