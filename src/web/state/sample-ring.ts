@@ -25,8 +25,8 @@ export class SampleRing {
   /**
    * Allocated slots: 8, then `capacity` at once when the ninth slot opens. A device heard for a minute holds
    * 8 slots, not 120; one that keeps reporting gets its whole hour ~4.5 minutes in, so memory levels off
-   * there and does not creep for an hour. Growing by doubling crept (8, 16, … 256, 360 10 s slots over the hour), and each step
-   * left the smaller arrays as holes in malloc's heap: ~1.5× the live arrays once full.
+   * there and does not creep for an hour. Growing by doubling did creep, step by step over the hour, and
+   * each step left the smaller arrays behind as holes in malloc's heap.
    */
   private length: number
   private times: Float64Array
@@ -117,7 +117,7 @@ export class SampleRing {
  * The shortest decimal that reads back as the same float32: 21.37 stored comes back as 21.3700008392334,
  * and the chart should show 21.37. Runs only when a chart is read (at most 9 digits settle it).
  */
-export function shortestFloat32(x: number): number {
+function shortestFloat32(x: number): number {
   if (!Number.isFinite(x) || Number.isInteger(x)) return x
   for (let digits = 6; digits < 9; digits++) {
     const y = Number(x.toPrecision(digits))
