@@ -5,6 +5,7 @@ import { DeviceBoard } from '../../../src/web/state/device-board.js'
 import { RateHistory } from '../../../src/web/state/rate-history.js'
 import { Ring } from '../../../src/web/state/ring.js'
 import { SAMPLE_SPACING_MS, SampleRing } from '../../../src/web/state/sample-ring.js'
+import { LIMITS } from '../../../src/web/status-model.js'
 
 const outcome = (id: string, status: CommandOutcome['status']): CommandOutcome => ({
   id,
@@ -68,6 +69,30 @@ describe('status page memory is bounded', () => {
     // Beyond float32's range a value is left out of the chart, as NaN is, rather than sent as null.
     r.push(sent.length * SAMPLE_SPACING_MS, { x: 1e40, big: 1 })
     expect(r.toArray().at(-1)?.v).toEqual({ big: 1 })
+  })
+
+  it("the status page's chart keeps the last hour at one point per 30 s (120 points), whatever the device's rate", () => {
+    const board = new DeviceBoard(LIMITS.devices, LIMITS.samplesPerDevice)
+    const t0 = 1_764_489_600_000 // aligned to 30 s
+    for (let t = t0; t < t0 + 2 * 3600_000; t += 10_000)
+      board.observe({
+        device: 'd',
+        type: 'x',
+        stream: 'telemetry',
+        time: t,
+        received: t,
+        data: { v: 1 },
+        tags: {},
+        source: 'mqtt',
+        topic: 'devices/d/telemetry',
+      })
+    const samples = board.samples('d')
+    expect(samples).toHaveLength(120)
+    expect(new Set(samples.slice(1).map((s, i) => s.t - (samples[i] as { t: number }).t))).toEqual(
+      new Set([30_000]),
+    )
+    // The newest reading of each 30 s, up to the last one heard.
+    expect(samples.at(-1)?.t).toBe(t0 + 2 * 3600_000 - 10_000)
   })
 
   it('SampleRing holds 8 slots, then its whole capacity at once: memory levels off when the ninth slot opens', () => {
