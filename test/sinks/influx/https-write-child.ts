@@ -6,17 +6,26 @@ import { InfluxHttpClient } from '../../../src/sinks/influx/http-client.js'
 
 const [url = '', database = ''] = process.argv.slice(2)
 const client = new InfluxHttpClient({ url, database, timeoutMs: 5000 })
-let first: number
-try {
-  first = (await client.write('m v=1 1000')).status
-} catch (err) {
-  const e = err as NodeJS.ErrnoException
-  console.log(JSON.stringify({ error: `${e.code ?? ''} ${e.message}`.trim() }))
-  process.exit(0)
+
+async function firstWrite(): Promise<{ status: number } | { error: string }> {
+  try {
+    return { status: (await client.write('m v=1 1000')).status }
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    return { error: `${e.code ?? ''} ${e.message}`.trim() }
+  }
 }
-await client.createDatabase()
-const second = (await client.write('m v=1 1000')).status
-const r = (await client.query('SELECT count(v) FROM m')) as {
-  results: { series?: { values: [string, number][] }[] }[]
+
+const first = await firstWrite()
+if ('error' in first) {
+  console.log(JSON.stringify(first))
+} else {
+  await client.createDatabase()
+  const second = (await client.write('m v=1 1000')).status
+  const r = (await client.query('SELECT count(v) FROM m')) as {
+    results: { series?: { values: [string, number][] }[] }[]
+  }
+  console.log(
+    JSON.stringify({ first: first.status, second, count: r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0 }),
+  )
 }
-console.log(JSON.stringify({ first, second, count: r.results[0]?.series?.[0]?.values[0]?.[1] ?? 0 }))
