@@ -1,4 +1,5 @@
 import mqemitter, { type MQEmitter } from 'mqemitter'
+import { withTopicMatchCache } from './topic-match-cache.js'
 
 /** Levels of synchronous release → deliver → release before the queue continues on a fresh stack. */
 const MAX_SYNC_DEPTH = 64
@@ -23,7 +24,7 @@ interface MqInternals {
  * new messages queue behind it so per-topic order is kept.
  */
 export function createMessageQueue(concurrency: number): MQEmitter {
-  return withBoundedRecursion(mqemitter({ concurrency, matchEmptyLevels: true })) // [MQTT-4.7.1-3]
+  return withBoundedRecursion(withTopicMatchCache(mqemitter({ concurrency, matchEmptyLevels: true }))) // [MQTT-4.7.1-3]
 }
 
 /** Patches an mqemitter (or a subclass, e.g. mqemitter-redis) in place; returns it. */

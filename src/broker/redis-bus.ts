@@ -5,6 +5,7 @@ import { Redis } from 'ioredis'
 import type { MQEmitter } from 'mqemitter'
 import MQEmitterRedis from 'mqemitter-redis'
 import { withBoundedRecursion } from './message-queue.js'
+import { withTopicMatchCache } from './topic-match-cache.js'
 
 /** The field that marks a message this node already delivered locally, so its echo from Redis is skipped. */
 const ORIGIN = 'tgNode'
@@ -48,7 +49,7 @@ export function createRedisBus(
   const stats: RedisBusStats = { remoteDropped: 0, fromOtherNodes: 0 }
   const pubConn = new Redis(url, { enableOfflineQueue: false })
   const subConn = new Redis(url)
-  const mq = MQEmitterRedis({ subConn, pubConn, concurrency, matchEmptyLevels: true }) // [MQTT-4.7.1-3]
+  const mq = withTopicMatchCache(MQEmitterRedis({ subConn, pubConn, concurrency, matchEmptyLevels: true })) // [MQTT-4.7.1-3]
   const internals = mq as unknown as { emit: LocalEmit; _emit: LocalEmit }
   // mqemitter-redis keeps mqemitter's own (local) emit as `_emit`; its `emit` publishes to Redis.
   const toRedis = internals.emit.bind(mq)
