@@ -68,6 +68,20 @@ describe('event to point mapping', () => {
     expect(line).toBe('climate,device=dev-1,zone=north\\ wing temperature=21.5,humidity=40 1700000000123')
   })
 
+  it("a device's tag set follows its tags and type from one reading to the next", () => {
+    const m = new EventPointMapper(catalog.types)
+    const reading = (over: Partial<Event>) => m.toLine(event({ data: { temperature: 20 }, ...over }))
+    expect(reading({ tags: { zone: 'a' } })).toBe('climate,device=dev-1,zone=a temperature=20 1700000000123')
+    expect(reading({ tags: { zone: 'a' } })).toBe('climate,device=dev-1,zone=a temperature=20 1700000000123')
+    expect(reading({ tags: { zone: 'b' } })).toBe('climate,device=dev-1,zone=b temperature=20 1700000000123')
+    expect(reading({ tags: { zone: 'b', site: 'x' } })).toBe(
+      'climate,device=dev-1,site=x,zone=b temperature=20 1700000000123',
+    )
+    expect(reading({ tags: {} })).toBe('climate,device=dev-1 temperature=20 1700000000123')
+    expect(m.toLine(event({ type: 'power-meter', data: { power: 5 } }))).toBe('power,device=dev-1 power=5 1700000000123')
+    expect(reading({ device: 'dev-2', tags: {} })).toBe('climate,device=dev-2 temperature=20 1700000000123')
+  })
+
   it('integer schema properties get the i suffix; number ones stay floats', () => {
     const line = mapper.toLine(event({ type: 'power-meter', data: { power: 100, relay: true } }))
     expect(line).toBe('power,device=dev-1 power=100,relay=true 1700000000123')

@@ -1,4 +1,4 @@
-import type { Event } from '../../core/event.js'
+import { type Event, sameTags } from '../../core/event.js'
 import type { DeviceType } from '../../devices/catalog.js'
 import { encodeFieldValue, escapeKey, escapeMeasurement } from './line-protocol.js'
 
@@ -57,6 +57,8 @@ const MAX_CACHED_KEYS = 10_000
  */
 export class EventPointMapper {
   private readonly plans = new Map<string, TypePlan>()
+  /** Per device: its line's measurement and tag set, reused while its type and tags stay the same. */
+  private readonly series = new Map<string, { type: string; tags: Readonly<Record<string, string>>; text: string }>()
   private readonly keys = new Map<string, string>()
   private readonly tagOrders = new Map<string, readonly string[]>()
 
@@ -85,7 +87,7 @@ export class EventPointMapper {
   toLine(event: Event): string | null {
     const plan = this.plans.get(event.type)
     if (!plan) return null
-    let line = plan.measurement + this.tagSet(event, plan)
+    let line = this.seriesText(event, plan)
     let sep = ' '
     const data = event.data
     const list = plan.fieldList
@@ -117,6 +119,20 @@ export class EventPointMapper {
     }
     if (sep === ' ') return null
     return `${line} ${Math.trunc(event.time)}`
+  }
+
+  /**
+   * Measurement and tag set. A device's tags rarely change between readings, and building the set (a sort
+   * order, an escape check per value, a string per pair) was most of a line's work, so it is kept per device.
+   */
+  private seriesText(event: Event, plan: TypePlan): string {
+    const hit = this.series.get(event.device)
+    if (hit !== undefined && hit.type === event.type && sameTags(hit.tags, event.tags)) return hit.text
+    const text = plan.measurement + this.tagSet(event, plan)
+    // Bounded like the key cache: a stream of made-up device ids must not grow memory.
+    if (hit === undefined && this.series.size >= MAX_CACHED_KEYS) this.series.clear()
+    this.series.set(event.device, { type: event.type, tags: { ...event.tags }, text })
+    return text
   }
 
   /** `,k=v` pairs for the event's tags plus `device`, sorted by key as InfluxDB prefers. */
