@@ -78,7 +78,9 @@ describe('event to point mapping', () => {
       'climate,device=dev-1,site=x,zone=b temperature=20 1700000000123',
     )
     expect(reading({ tags: {} })).toBe('climate,device=dev-1 temperature=20 1700000000123')
-    expect(m.toLine(event({ type: 'power-meter', data: { power: 5 } }))).toBe('power,device=dev-1 power=5 1700000000123')
+    expect(m.toLine(event({ type: 'power-meter', data: { power: 5 } }))).toBe(
+      'power,device=dev-1 power=5 1700000000123',
+    )
     expect(reading({ device: 'dev-2', tags: {} })).toBe('climate,device=dev-2 temperature=20 1700000000123')
   })
 

@@ -58,7 +58,10 @@ const MAX_CACHED_KEYS = 10_000
 export class EventPointMapper {
   private readonly plans = new Map<string, TypePlan>()
   /** Per device: its line's measurement and tag set, reused while its type and tags stay the same. */
-  private readonly series = new Map<string, { type: string; tags: Readonly<Record<string, string>>; text: string }>()
+  private readonly series = new Map<
+    string,
+    { type: string; tags: Readonly<Record<string, string>>; text: string }
+  >()
   private readonly keys = new Map<string, string>()
   private readonly tagOrders = new Map<string, readonly string[]>()
 
