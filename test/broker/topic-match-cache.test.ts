@@ -2,6 +2,11 @@ import mqemitter from 'mqemitter'
 import { describe, expect, it } from 'vitest'
 import { createMessageQueue } from '../../src/broker/message-queue.js'
 import { withTopicMatchCache } from '../../src/broker/topic-match-cache.js'
+import { useCleanup } from '../helpers/cleanup.js'
+import { collect, connectClient } from '../helpers/mqtt.js'
+import { startBroker } from './raw-client.js'
+
+const cleanup = useCleanup()
 
 type Mq = ReturnType<typeof mqemitter>
 type Handler = Parameters<Mq['on']>[1]
@@ -97,5 +102,29 @@ describe('topic match cache', () => {
     for (const topic of ['a', 'b', 'b', 'c', 'c', 'b', 'a']) await emit(mq, topic)
     // a, b, c walked; c evicts a; b still cached; a walked again.
     expect(walks()).toBe(4)
+  })
+
+  it('over MQTT: a client that subscribes to a topic already flowing gets its next message, and none after it unsubscribes', async () => {
+    const { broker, url } = await startBroker()
+    cleanup.push(() => broker.stop())
+    const device = await connectClient(url, { clientId: 'dev-a' })
+    cleanup.push(() => device.endAsync())
+    const watcher = await connectClient(url, { clientId: 'watcher' })
+    cleanup.push(() => watcher.endAsync())
+    const send = (topic: string, text: string) => device.publishAsync(topic, text, { qos: 1 })
+
+    await send('devices/a/telemetry', 'm0') // nobody subscribed: cached as such
+    const seen = await collect(watcher, 'devices/+/telemetry')
+    await send('devices/a/telemetry', 'm1')
+    await seen.next(1)
+    await watcher.unsubscribeAsync('devices/+/telemetry')
+    await watcher.subscribeAsync('marker/x', { qos: 1 })
+    await send('devices/a/telemetry', 'm2') // cached with the watcher: must not reach it now
+    await send('marker/x', 'marker')
+    await seen.next(2)
+    expect(seen.messages.map((m) => `${m.topic} ${m.payload.toString()}`)).toEqual([
+      'devices/a/telemetry m1',
+      'marker/x marker',
+    ])
   })
 })
