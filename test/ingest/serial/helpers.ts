@@ -31,11 +31,15 @@ export class PtyLab {
   }
 }
 
-/** Waits until `check` is true, polling; fails with `what` after the timeout. */
-export async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+/** Waits until `check` is true, polling; fails with `what` (read at the timeout, so it can show the state then). */
+export async function until(
+  check: () => boolean,
+  what: string | (() => string),
+  timeoutMs = 10_000,
+): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out: ${what}`)
+    if (Date.now() > end) throw new Error(`timed out: ${typeof what === 'function' ? what() : what}`)
     await new Promise((r) => setTimeout(r, 20))
   }
 }
