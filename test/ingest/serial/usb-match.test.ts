@@ -77,7 +77,10 @@ describe('a port found by USB identity', () => {
     await first.stop()
     listed = []
     // Failed once in a full CI run (not reproduced alone or under CPU load): the port's stats say how far it got.
-    await until(() => !stats().open, () => `the loss is noticed; port stats ${JSON.stringify(stats())}`)
+    await until(
+      () => !stats().open,
+      () => `the loss is noticed; port stats ${JSON.stringify(stats())}`,
+    )
     await until(() => stats().lastError?.includes('no serial port matches') === true, 'retries find nothing')
 
     // Replug under another name (ttyUSB1).
